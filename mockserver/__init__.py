@@ -1,0 +1,19 @@
+"""sms-mockserver: a local emulator of Thai and Vietnamese SMS provider APIs.
+
+The public entry points are :func:`mockserver.app.create_app` and the ``mockserver`` command.
+Heavy modules are imported lazily so that ``import mockserver`` stays fast.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "create_app"]
+
+
+def __getattr__(name: str):  # pragma: no cover - trivial lazy import
+    if name == "create_app":
+        from .app import create_app
+
+        return create_app
+    raise AttributeError(name)

@@ -1,0 +1,56 @@
+"""The core services one server shares between its vendors, built once per application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .callbacks import CallbackSettings, Dispatcher
+from .clock import Clock
+from .config import Config
+from .delivery import Delivery, DeliveryTimings
+from .randomness import Randomness
+from .scenarios import ScenarioEngine
+from .store import Store
+
+if TYPE_CHECKING:
+    from .vendor import Vendor
+
+
+@dataclass
+class Services:
+    config: Config
+    clock: Clock
+    rng: Randomness
+    store: Store
+    scenarios: ScenarioEngine
+    callbacks: Dispatcher
+    delivery: Delivery
+    vendors: dict[str, Vendor] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, config: Config, *, seed: int | None, frozen_clock: bool) -> Services:
+        clock = Clock(frozen=frozen_clock)
+        rng = Randomness(seed)
+        store = Store(config.journal_size)
+        scenarios = ScenarioEngine(rng)
+        cb = config.section("callbacks")
+        allowed = cb.get("allowed_hosts")
+        settings = CallbackSettings(
+            **{k: cb[k] for k in ("max_attempts", "backoff_initial", "backoff_max", "timeout", "concurrency", "grace") if k in cb},
+            allowed_hosts=tuple(h.lower() for h in allowed) if allowed is not None else None,
+        )
+        dispatcher = Dispatcher(store, clock, rng, settings)
+        d = config.section("delivery")
+        delivery = Delivery(clock, store, scenarios, DeliveryTimings(**d))
+        return cls(config, clock, rng, store, scenarios, dispatcher, delivery)
+
+    def reset(self) -> None:
+        """Back to the start-up state: journals emptied, balances and OTPs as configured,
+        the start-up scenario, the random sequence restarted."""
+        self.clock.clear()
+        self.store.clear()
+        self.rng.reset()
+        self.scenarios.reset()
+        for vendor in self.vendors.values():
+            vendor.reset()

@@ -1,0 +1,290 @@
+"""In-memory state shared by every vendor: the message journal, OTPs, callbacks and requests.
+
+Each journal is bounded (oldest dropped first) so that a long load test cannot exhaust memory.
+Vendors keep their own rules and indexes in their models; what a person or a test wants to
+inspect lives here, in one vendor-neutral shape.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+# Lifecycle states; the vendor maps the final ones to its own vocabulary.
+ACCEPTED, SCHEDULED, SENT = "accepted", "scheduled", "sent"
+DELIVERED, FAILED, EXPIRED, REJECTED = "delivered", "failed", "expired", "rejected"
+PENDING = "pending"  # a scenario may keep a message here forever
+FINAL_STATES = frozenset({DELIVERED, FAILED, EXPIRED, REJECTED})
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """The exact request a message came from (shared by every message of a bulk request)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: str
+
+
+@dataclass(slots=True)
+class Message:
+    id: str  # the vendor's own message id (refId, message_id, messageId, MessageId, request_id)
+    vendor: str
+    operation: str
+    account: str
+    recipient: str
+    text: str
+    sender: str | None
+    encoding: str
+    parts: int
+    credits: float
+    created_at: float
+    status: str = ACCEPTED
+    timeline: list[tuple[str, float]] = field(default_factory=list)
+    callback_url: str | None = None
+    callback_method: str | None = None
+    callbacks: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)  # vendor-specific values
+    final: dict[str, Any] = field(default_factory=dict)  # vendor detail of the final state
+    request: RequestRecord | None = None
+    seq: int = 0
+
+    def to_dict(self, *, full: bool = False) -> dict[str, Any]:
+        data = {
+            "id": self.id,
+            "seq": self.seq,
+            "vendor": self.vendor,
+            "operation": self.operation,
+            "account": self.account,
+            "recipient": self.recipient,
+            "sender": self.sender,
+            "text": self.text,
+            "encoding": self.encoding,
+            "parts": self.parts,
+            "credits": self.credits,
+            "created_at": self.created_at,
+            "status": self.status,
+            "timeline": [{"status": s, "at": t} for s, t in self.timeline],
+            "callback_url": self.callback_url,
+            "callback_method": self.callback_method,
+            "callbacks": list(self.callbacks),
+            "fields": self.fields,
+            "final": self.final,
+        }
+        if full and self.request is not None:
+            r = self.request
+            data["request"] = {"method": r.method, "path": r.path, "headers": r.headers, "body": r.body}
+        return data
+
+
+@dataclass(slots=True)
+class OtpRecord:
+    vendor: str
+    account: str
+    phone: str
+    code: str
+    ref: str | None
+    created_at: float
+    expires_at: float | None
+    message_id: str | None = None
+    verified: bool = False
+    attempts: int = 0
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "vendor": self.vendor,
+            "account": self.account,
+            "phone": self.phone,
+            "code": self.code,
+            "ref": self.ref,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "message_id": self.message_id,
+            "verified": self.verified,
+            "attempts": self.attempts,
+            "fields": self.fields,
+        }
+
+
+@dataclass(slots=True)
+class CallbackAttempt:
+    at: float
+    status: int | None
+    latency_ms: float
+    error: str | None
+    response_body: str | None = None
+
+
+@dataclass(slots=True)
+class CallbackRecord:
+    id: str
+    vendor: str
+    url: str
+    method: str
+    headers: dict[str, str]
+    body: bytes
+    message_ids: list[str]
+    created_at: float
+    state: str = "pending"  # pending -> delivered | gave_up
+    attempts: list[CallbackAttempt] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "vendor": self.vendor,
+            "url": self.url,
+            "method": self.method,
+            "headers": self.headers,
+            "body": self.body.decode("utf-8", "replace"),
+            "message_ids": self.message_ids,
+            "created_at": self.created_at,
+            "state": self.state,
+            "attempts": [
+                {
+                    "at": a.at,
+                    "status": a.status,
+                    "latency_ms": round(a.latency_ms, 3),
+                    "error": a.error,
+                    "response_body": a.response_body,
+                }
+                for a in self.attempts
+            ],
+        }
+
+
+@dataclass(slots=True)
+class RequestLog:
+    at: float
+    vendor: str
+    operation: str | None
+    method: str
+    path: str
+    status: int
+    outcome: str  # "ok", the vendor error's name, or "fault:<kind>"
+    latency_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "vendor": self.vendor,
+            "operation": self.operation,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "outcome": self.outcome,
+            "latency_ms": round(self.latency_ms, 3),
+        }
+
+
+class Store:
+    def __init__(self, journal_size: int = 100_000) -> None:
+        self.journal_size = journal_size
+        self.messages: OrderedDict[str, Message] = OrderedDict()
+        self.otps: dict[tuple[str, str], OtpRecord] = {}  # (vendor, phone) -> latest OTP
+        self.callbacks: OrderedDict[str, CallbackRecord] = OrderedDict()
+        self.requests: deque[RequestLog] = deque(maxlen=journal_size)
+        self.dropped_messages = 0
+        self._seq = 0
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self.otps.clear()
+        self.callbacks.clear()
+        self.requests.clear()
+        self.dropped_messages = 0
+        self._seq = 0
+
+    # -- messages ----------------------------------------------------------------------------
+    def add_message(self, message: Message) -> Message:
+        self._seq += 1
+        message.seq = self._seq
+        if not message.timeline:
+            message.timeline.append((message.status, message.created_at))
+        self.messages[message.id] = message
+        if len(self.messages) > self.journal_size:
+            self.messages.popitem(last=False)
+            self.dropped_messages += 1
+        return message
+
+    def get_message(self, message_id: str) -> Message | None:
+        return self.messages.get(message_id)
+
+    def find_messages(
+        self,
+        *,
+        vendor: str | None = None,
+        phone: str | None = None,
+        since: float | None = None,
+        status: str | None = None,
+        account: str | None = None,
+        limit: int | None = None,
+    ) -> list[Message]:
+        """Newest first."""
+        found: list[Message] = []
+        for message in reversed(self.messages.values()):
+            if since is not None and message.created_at < since:
+                break  # the journal is in arrival order
+            if vendor is not None and message.vendor != vendor:
+                continue
+            if phone is not None and not _same_phone(message.recipient, phone):
+                continue
+            if status is not None and message.status != status:
+                continue
+            if account is not None and message.account != account:
+                continue
+            found.append(message)
+            if limit is not None and len(found) >= limit:
+                break
+        return found
+
+    @staticmethod
+    def set_status(message: Message, status: str, at: float) -> None:
+        message.status = status
+        message.timeline.append((status, at))
+
+    # -- OTPs --------------------------------------------------------------------------------
+    def add_otp(self, otp: OtpRecord) -> OtpRecord:
+        self.otps[(otp.vendor, _digits(otp.phone))] = otp
+        return otp
+
+    def latest_otp(self, vendor: str | None, phone: str) -> OtpRecord | None:
+        wanted = _digits(phone)
+        best: OtpRecord | None = None
+        for (v, p), otp in self.otps.items():
+            if (vendor is None or v == vendor) and _same_digits(p, wanted):
+                if best is None or otp.created_at >= best.created_at:
+                    best = otp
+        return best
+
+    # -- callbacks ---------------------------------------------------------------------------
+    def add_callback(self, record: CallbackRecord) -> CallbackRecord:
+        self.callbacks[record.id] = record
+        if len(self.callbacks) > self.journal_size:
+            self.callbacks.popitem(last=False)
+        return record
+
+    def iter_callbacks(self) -> Iterator[CallbackRecord]:
+        return reversed(self.callbacks.values())
+
+    # -- requests ----------------------------------------------------------------------------
+    def log_request(self, entry: RequestLog) -> None:
+        self.requests.append(entry)
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def _same_digits(a: str, b: str) -> bool:
+    """Phone numbers compare equal in national or international form (0812..., 66812...)."""
+    if a == b:
+        return True
+    return a.lstrip("0")[-9:] == b.lstrip("0")[-9:] and min(len(a), len(b)) >= 9
+
+
+def _same_phone(recipient: str, phone: str) -> bool:
+    return _same_digits(_digits(recipient), _digits(phone))

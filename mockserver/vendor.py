@@ -1,0 +1,244 @@
+"""The one small interface every vendor implements, and the request context its handlers get.
+
+A vendor declares its name, its error table, the generic-failure rows, the config schema of its
+section, and one or more :class:`Mount` (a path prefix on the mock, the real host names, and
+the operations served there). The core mounts each :class:`Mount` twice: under its prefix
+(``/smartsmsbulk/api/v2/SendSMS``) and at the real paths for requests whose ``Host`` header is
+one of the real host names (so ``/etc/hosts`` tricks work).
+
+Handlers receive a :class:`Call`: the aiohttp request plus the shared core services, with the
+body helpers that turn every malformed input into the vendor's own error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from aiohttp import web
+
+from . import errors as E
+from .errors import ErrorRow, ErrorTable, VendorError
+
+if TYPE_CHECKING:
+    from .services import Services
+    from .store import Message
+
+Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
+ErrorRenderer = Callable[["Call | None", ErrorRow, str, Mapping[str, Any]], web.StreamResponse]
+
+JSON_TYPES = ("application/json",)
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    name: str  # stable operation name used by scenarios and the journal: send_sms, otp_verify...
+    method: str
+    path: str  # the vendor's real path
+    handler: Handler
+    render_error: ErrorRenderer | None = None  # this operation's own error shape, if it differs
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    prefix: str  # where the operations live on the mock: "/smartsmsbulk"
+    hosts: tuple[str, ...]  # the vendor's real host names (with port where the vendor uses one)
+    operations: tuple[Operation, ...]
+    render_error: ErrorRenderer | None = None  # errors with no operation (404, 405)
+
+
+def compact_json(data: Any) -> bytes:
+    """JSON as the vendors send it: compact, UTF-8, non-ASCII kept as is."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=compact_json(data),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+def text_response(text: str, status: int = 200, content_type: str = "text/plain") -> web.Response:
+    return web.Response(text=text, status=status, content_type=content_type, charset="utf-8")
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+class Call:
+    """One request to one vendor operation: the request, the core services and body helpers."""
+
+    __slots__ = ("request", "vendor", "operation", "services", "_raw", "account", "facts")
+
+    def __init__(self, request: web.Request, vendor: Vendor, operation: Operation) -> None:
+        self.request = request
+        self.vendor = vendor
+        self.operation = operation
+        self.services = vendor.services
+        self._raw: bytes | None = None
+        self.account: str | None = None  # set by the handler once it knows who is calling
+        self.facts: dict[str, Any] = {}
+
+    # -- body helpers: every malformed input becomes the vendor's own error ------------------
+    async def raw(self) -> bytes:
+        if self._raw is None:
+            try:
+                self._raw = await self.request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise VendorError(self.vendor.generic_errors[E.TOO_LARGE]) from None
+        return self._raw
+
+    def media_type(self) -> str:
+        return self.request.content_type  # "application/octet-stream" when absent
+
+    def has_content_type(self) -> bool:
+        return "Content-Type" in self.request.headers
+
+    async def text(self) -> str:
+        raw = await self.raw()
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise VendorError(self.vendor.generic_errors[E.BAD_BODY]) from None
+
+    async def json(self, *, types: tuple[type, ...] = (dict,), require_content_type: bool = True) -> Any:
+        """The body parsed as JSON, of one of ``types``.
+
+        A Content-Type that is present and not JSON is the vendor's media-type error (a missing
+        one is tolerated: curl without ``-H`` and many HTTP libraries send none).
+        """
+        if require_content_type and self.has_content_type() and not self.is_json():
+            raise VendorError(self.vendor.generic_errors[E.MEDIA_TYPE])
+        raw = await self.raw()
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise VendorError(self.vendor.generic_errors[E.BAD_BODY]) from None
+        if not isinstance(data, types):
+            raise VendorError(self.vendor.generic_errors[E.BAD_BODY])
+        if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(data):
+            raise VendorError(self.vendor.generic_errors[E.BAD_BODY])
+        return data
+
+    def is_json(self) -> bool:
+        ct = self.request.content_type
+        return ct in JSON_TYPES or ct.endswith("+json")
+
+    async def form(self) -> dict[str, str]:
+        """A urlencoded body as a dict (last value wins); bad encoding is the vendor's error."""
+        from urllib.parse import parse_qsl
+
+        text = await self.text()
+        try:
+            return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict"))
+        except (ValueError, UnicodeDecodeError):
+            raise VendorError(self.vendor.generic_errors[E.BAD_BODY]) from None
+
+    # -- the scenario gate -------------------------------------------------------------------
+    async def consult(
+        self,
+        *,
+        account: str | None = None,
+        recipients: Sequence[str] = (),
+        text: str | None = None,
+        sender: str | None = None,
+    ) -> None:
+        """Ask the scenario engine what to do with this request before the vendor logic runs.
+
+        Handlers call this once they have parsed and authenticated the request. A matching rule
+        may delay the answer, replace it with a named vendor error (raised here as
+        :class:`VendorError`), a raw response or a network fault.
+        """
+        if account is not None:
+            self.account = account
+        self.facts = {
+            "vendor": self.vendor.name,
+            "operation": self.operation.name,
+            "account": self.account,
+            "recipients": tuple(recipients),
+            "text": text,
+            "sender": sender,
+        }
+        await self.services.scenarios.apply(self)
+
+
+class Vendor:
+    """Base class of a vendor. Subclasses set the class attributes and implement ``mounts``."""
+
+    name: ClassVar[str]  # "smartsmsbulk": the path prefix, the journal's vendor key
+    title: ClassVar[str]  # "SmartSMSBulk"
+    country: ClassVar[str]  # "TH" / "VN"
+    errors: ClassVar[ErrorTable]
+    generic_errors: ClassVar[Mapping[str, str]]  # errors.GENERIC_KINDS -> row name
+    package_dir: ClassVar[Path]  # holds schemas/config.schema.json and defaults.yaml
+
+    def __init__(self, services: Services, config: Mapping[str, Any]) -> None:
+        self.services = services
+        self.config = config
+        missing = set(E.GENERIC_KINDS) - set(self.generic_errors)
+        if missing:
+            raise TypeError(f"{self.name}: generic_errors lacks {sorted(missing)}")
+        self.reset()
+
+    # -- to implement ------------------------------------------------------------------------
+    def mounts(self) -> Sequence[Mount]:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """(Re)build the vendor's state from its config section: balances, OTPs, tokens."""
+
+    def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
+        raise NotImplementedError
+
+    def on_status(self, message: Message) -> None:
+        """Called by the delivery lifecycle when a message reaches a new state."""
+
+    def describe(self) -> dict[str, Any]:
+        """Demo credentials and such, for the CLI banner, README and UI."""
+        return {}
+
+    # -- shared ------------------------------------------------------------------------------
+    def error_response(self, call: Call | None, exc: VendorError) -> web.StreamResponse:
+        row = self.errors[exc.name]
+        detail = exc.detail if exc.detail is not None else row.message
+        renderer = None
+        if call is not None and call.operation.render_error is not None:
+            renderer = call.operation.render_error
+        if renderer is None:
+            return self.render_error(call, row, detail, exc.context)
+        return renderer(call, row, detail, exc.context)
+
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of this vendor's section of the config file."""
+        path = cls.package_dir / "schemas" / "config.schema.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"type": "object"}
+
+    @classmethod
+    def defaults_path(cls) -> Path:
+        """The vendor's bundled demo accounts (merged into the default config)."""
+        return cls.package_dir / "defaults.yaml"

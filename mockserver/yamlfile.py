@@ -1,0 +1,75 @@
+"""YAML files that remember where each value came from.
+
+Config and scenario errors must name the file, the line and the column of the offending
+value, not only its path in the document; ``load`` returns the plain data (``yaml.safe_load``
+semantics) together with a map from each value's path to its position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    data: Any
+    marks: dict[PathKey, tuple[int, int]]  # path -> (line, column), both 1-based
+    source: str
+
+    def where(self, path: PathKey) -> str:
+        """``file:line:column`` of the deepest known node on ``path``."""
+        path = tuple(path)
+        while path not in self.marks and path:
+            path = path[:-1]
+        line, col = self.marks.get(path, (1, 1))
+        return f"{self.source}:{line}:{col}"
+
+
+class YamlSyntaxError(ValueError):
+    def __init__(self, source: str, line: int, column: int, problem: str) -> None:
+        super().__init__(f"{source}:{line}:{column}: {problem}")
+        self.source, self.line, self.column, self.problem = source, line, column, problem
+
+
+def loads(text: str, source: str = "<string>") -> Located:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise YamlSyntaxError(source, line, col, str(exc.problem or exc)) from None
+    if node is None:
+        return Located(None, {(): (1, 1)}, source)
+    data = yaml.SafeLoader(text).construct_document(node)
+    marks: dict[PathKey, tuple[int, int]] = {}
+    _walk(node, (), marks)
+    return Located(data, marks, source)
+
+
+def load(path: str | Path) -> Located:
+    path = Path(path)
+    return loads(path.read_text(encoding="utf-8"), str(path))
+
+
+def _walk(node: yaml.Node, path: PathKey, marks: dict[PathKey, tuple[int, int]]) -> None:
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            _walk(value_node, path + (key_node.value,), marks)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, path + (index,), marks)
+
+
+def format_path(path: PathKey) -> str:
+    """``vendors.smartsmsbulk.accounts[0].apiKey`` style."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
