@@ -172,6 +172,13 @@ class DeliveryPlan:
     code: str | int | None = None
 
 
+@dataclass(slots=True)
+class CallbackPlan:
+    delay: float = 0.0  # extra seconds before the first attempt
+    duplicate: int = 0  # extra copies sent
+    drop: bool = False  # never sent (journaled as dropped)
+
+
 @dataclass
 class ScenarioEngine:
     rng: Randomness
@@ -285,6 +292,13 @@ class ScenarioEngine:
                 continue
             after = parse_duration(plan["after"]) if "after" in plan else None
             return DeliveryPlan(plan["status"], after, plan.get("code"))
+        return None
+
+    def callback_for(self, message: Message) -> CallbackPlan | None:
+        """How the delivery report of ``message`` behaves (delay, duplicate, drop), if a rule says.
+
+        The scenario-language issue fills this in; the callback dispatcher honours the plan.
+        """
         return None
 
     def describe(self) -> list[dict[str, Any]]:

@@ -46,6 +46,19 @@ class Operation:
 
 
 @dataclass(frozen=True, slots=True)
+class SampleRequest:
+    """A complete, valid request to one of the vendor's operations, as a client would send it
+    to the mock (``path`` includes the mount prefix). Scenario tests, benchmarks and the README
+    build their traffic from these, so they need no vendor-specific code."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+    operation: str
+
+
+@dataclass(frozen=True, slots=True)
 class Mount:
     prefix: str  # where the operations live on the mock: "/smartsmsbulk"
     hosts: tuple[str, ...]  # the vendor's real host names (with port where the vendor uses one)
@@ -220,6 +233,15 @@ class Vendor:
     def describe(self) -> dict[str, Any]:
         """Demo credentials and such, for the CLI banner, README and UI."""
         return {}
+
+    def sample_send(self, recipient: str, text: str = "Hello from sms-mockserver") -> SampleRequest:
+        """A valid single-recipient send with the first demo account of the bundled config."""
+        raise NotImplementedError
+
+    def sample_recipient(self, n: int) -> str:
+        """The ``n``-th number of a range of valid recipient numbers in the vendor's own format,
+        reserved for magic recipients (``n`` from 0 to 999)."""
+        raise NotImplementedError
 
     # -- shared ------------------------------------------------------------------------------
     def error_response(self, call: Call | None, exc: VendorError) -> web.StreamResponse:

@@ -68,8 +68,9 @@ from aiohttp import web
 from ... import errors as E
 from ...errors import ErrorRow
 from ...store import FINAL_STATES, Message
-from ...vendor import Call, Mount, Operation, Vendor, compact_json
+from ...vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
 from . import routes
+from .checksums import checksum
 from .errors import DR_STATUS, ERRORS
 from .models import SmartSMSBulkModel
 
@@ -142,6 +143,21 @@ class SmartSMSBulk(Vendor):
             message_ids=[message.id],
             accept=(200,),
         )
+
+    def sample_send(self, recipient: str, text: str = "Hello from sms-mockserver") -> SampleRequest:
+        account = next(iter(self.model.accounts.values()))
+        body = {
+            "phoneNo": recipient,
+            "userId": account.user_id,
+            "partnerId": account.partner_id,
+            "senderId": min(account.sender_ids),
+            "message": text,
+        }
+        body["chksum"] = checksum("send_sms", body, account.api_key)
+        return SampleRequest("POST", "/smartsmsbulk/api/v2/SendSMS", {"Content-Type": "application/json"}, compact_json(body), "send_sms")
+
+    def sample_recipient(self, n: int) -> str:
+        return f"66800000{n:03d}"
 
     def describe(self) -> dict[str, Any]:
         return {
