@@ -177,6 +177,7 @@ class CallbackPlan:
     delay: float = 0.0  # extra seconds before the first attempt
     duplicate: int = 0  # extra copies sent
     drop: bool = False  # never sent (journaled as dropped)
+    reorder: bool = False  # held back so that a later report overtakes it
 
 
 @dataclass
