@@ -174,7 +174,7 @@ def _vendors(args: argparse.Namespace) -> int:
     for vendor in app[SERVICES].vendors.values():
         for mount in vendor.mounts():
             for op in mount.operations:
-                print(f"{vendor.name:<14} {op.name:<18} {op.method:<6} {mount.prefix}{op.path}   real: {' '.join(mount.hosts)}{op.path}")
+                print(f"{vendor.name:<14} {op.name:<18} {op.method:<6} {mount.prefix}{op.path}   real: {', '.join(h + op.path for h in mount.hosts)}")
     return 0
 
 

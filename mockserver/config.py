@@ -95,7 +95,7 @@ def check(located: Located) -> list[str]:
 
     data = located.data if located.data is not None else {}
     problems = _problems(located, data, json.loads(CORE_SCHEMA.read_text(encoding="utf-8")))
-    if problems or not isinstance(data, dict):
+    if not isinstance(data, dict) or not isinstance(data.get("vendors") or {}, dict):
         return problems
     vendors = {v.name: v for v in discover()}
     for name, section in (data.get("vendors") or {}).items():
