@@ -136,6 +136,20 @@ class SmartSMSBulkModel:
             raise VendorError("INVALID_CALLBACK")
         return phone, sender_id, message, callback, parts
 
+    def send(self, account: Account, body: Mapping[str, Any], *, operation: str, ref_id: str, request: RequestRecord) -> Message:
+        """Validate one SendSMS body (or bulk item) of an authenticated account and accept it."""
+        phone, sender_id, message, callback, _ = self.validate_sms(account, body)
+        return self.accept(
+            account=account,
+            operation=operation,
+            ref_id=ref_id,
+            phone=phone,
+            sender_id=sender_id,
+            text=message,
+            callback_url=callback,
+            request=request,
+        )
+
     def new_ref_id(self) -> str:
         stamp = self.services.clock.datetime().strftime("%y%m%d%H%M%S")
         return f"{stamp}-{self.services.rng.uuid4()}"

@@ -58,6 +58,18 @@ def check_balance_error(call: Call | None, row: ErrorRow, detail: str, ctx: Mapp
 
 
 # -- handlers ----------------------------------------------------------------------------------
+async def _consult(call: Call, account: str, bodies: list[dict[str, Any]]) -> None:
+    """The scenario gate for SendSMS/SendBulkSMS: the recipients, text and sender of the bodies."""
+    first = bodies[0] if bodies else {}
+    message = first.get("message")
+    await call.consult(
+        account=account,
+        recipients=[normalize_phone(b.get("phoneNo")) or str(b.get("phoneNo")) for b in bodies],
+        text=message if isinstance(message, str) else None,
+        sender=str(first.get("senderId")),
+    )
+
+
 class Handlers:
     """The operations; the model is looked up per call because ``POST /_mock/reset`` rebuilds it."""
 
@@ -72,24 +84,9 @@ class Handlers:
         body = await call.json()
         model = self.model
         account = model.authenticate("send_sms", body)
-        await call.consult(
-            account=str(account.user_id),
-            recipients=[normalize_phone(body.get("phoneNo")) or str(body.get("phoneNo"))],
-            text=body.get("message") if isinstance(body.get("message"), str) else None,
-            sender=str(body.get("senderId")),
-        )
-        phone, sender_id, message, callback, _ = model.validate_sms(account, body)
+        await _consult(call, str(account.user_id), [body])
         ref_id = model.new_ref_id()
-        model.accept(
-            account=account,
-            operation="send_sms",
-            ref_id=ref_id,
-            phone=phone,
-            sender_id=sender_id,
-            text=message,
-            callback_url=callback,
-            request=_record(call, await call.raw()),
-        )
+        model.send(account, body, operation="send_sms", ref_id=ref_id, request=_record(call, await call.raw()))
         return json_response({"status": "OK", "detail": "SUCCESS", "refId": ref_id})
 
     async def send_bulk(self, call: Call) -> web.Response:
@@ -101,12 +98,7 @@ class Handlers:
             raise VendorError("BULK_TOO_MANY", total=total)
         model = self.model
         first = items[0] if isinstance(items[0], dict) else {}
-        await call.consult(
-            account=str(first.get("userId")),
-            recipients=[normalize_phone(i.get("phoneNo")) or str(i.get("phoneNo")) for i in items if isinstance(i, dict)],
-            text=first.get("message") if isinstance(first.get("message"), str) else None,
-            sender=str(first.get("senderId")),
-        )
+        await _consult(call, str(first.get("userId")), [i for i in items if isinstance(i, dict)])
         record = _record(call, await call.raw())
         data = []
         valid = 0
@@ -116,17 +108,7 @@ class Handlers:
                 if not isinstance(item, dict):
                     raise VendorError("INVALID_BODY")
                 account = model.authenticate("send_bulk", item)
-                phone, sender_id, message, callback, _ = model.validate_sms(account, item)
-                model.accept(
-                    account=account,
-                    operation="send_bulk",
-                    ref_id=ref_id,
-                    phone=phone,
-                    sender_id=sender_id,
-                    text=message,
-                    callback_url=callback,
-                    request=record,
-                )
+                model.send(account, item, operation="send_bulk", ref_id=ref_id, request=record)
             except VendorError as exc:
                 detail = exc.detail or ERRORS[exc.name].message
                 data.append({"status": "ERR", "detail": detail, "refId": ref_id, "smsReqBody": _echo(item)})
