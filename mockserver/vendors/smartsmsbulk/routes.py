@@ -13,15 +13,9 @@ from typing import Any
 from aiohttp import web
 
 from ...errors import ErrorRow, VendorError
-from ...store import RequestRecord
 from ...vendor import Call, json_response
 from .errors import DR_STATUS, DR_WAITING, ERRORS
 from .models import MAX_BULK, REF_ID, SmartSMSBulkModel, as_int, normalize_phone, whole
-
-
-def _record(call: Call, raw: bytes) -> RequestRecord:
-    req = call.request
-    return RequestRecord(req.method, req.path, {"Content-Type": req.headers.get("Content-Type", "")}, raw.decode("utf-8", "replace"))
 
 
 # -- error shapes, one per operation (the seed's "Fail" examples) --------------------------------
@@ -88,7 +82,7 @@ class Handlers:
             sender_id=sender_id,
             text=message,
             callback_url=callback,
-            request=_record(call, await call.raw()),
+            request=await call.record(),
         )
         return json_response({"status": "OK", "detail": "SUCCESS", "refId": ref_id})
 
@@ -107,7 +101,7 @@ class Handlers:
             text=first.get("message") if isinstance(first.get("message"), str) else None,
             sender=str(first.get("senderId")),
         )
-        record = _record(call, await call.raw())
+        record = await call.record()
         data = []
         valid = 0
         for item in items:
@@ -188,7 +182,7 @@ class Handlers:
             sender_id=config.sender_id,
             text=text,
             callback_url=None,
-            request=_record(call, await call.raw()),
+            request=await call.record(),
             fields={"otpId": config.otp_id, "refCode": ref, "prefix": config.prefix},
         )
         model.remember_otp(config, phone, code, ref, ref_id)

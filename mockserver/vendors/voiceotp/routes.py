@@ -13,16 +13,10 @@ from typing import Any
 from aiohttp import web
 
 from ...errors import ErrorRow
-from ...store import RequestRecord
 from ...vendor import Call, json_response, text_response
-from .models import VoiceOtpModel, phone_fact, voice_code, whole
+from .models import Account, VoiceOtpModel, phone_fact, voice_code, whole
 
 ACCEPTED_SEPARATOR = ",,,"  # the seed's "code,,,request_id"
-
-
-def _record(call: Call, raw: bytes) -> RequestRecord:
-    req = call.request
-    return RequestRecord(req.method, req.path, {"Content-Type": req.headers.get("Content-Type", "")}, raw.decode("utf-8", "replace"))
 
 
 # -- answers ---------------------------------------------------------------------------------------
@@ -63,21 +57,22 @@ class Handlers:
         model.check_ip(account, remote)
         model.check_state(account)
         phone, sender, code = model.validate(account, body)
-        accepted = model.accept(account, phone, sender, code, _record(call, await call.raw()), remote)
+        accepted = model.accept(account, phone, sender, code, await call.record(), remote)
         return text_response(f"1{ACCEPTED_SEPARATOR}{accepted.id}")
 
-    async def check_voice(self, call: Call) -> web.Response:
+    async def _caller(self, call: Call) -> tuple[dict[str, Any], Account]:
+        """The body and the account of a checkVoice / checkBalance call: credentials, scenario
+        rules, then the IP allow-list (account flags do not block these two)."""
         body = await call.json()
-        model = self.model
-        account = model.authenticate(body)
+        account = self.model.authenticate(body)
         await call.consult(account=account.username)
-        model.check_ip(account, call.request.remote)
-        return text_response(str(voice_code(model.find_call(account, body.get("request_id")))))
+        self.model.check_ip(account, call.request.remote)
+        return body, account
+
+    async def check_voice(self, call: Call) -> web.Response:
+        body, account = await self._caller(call)
+        return text_response(str(voice_code(self.model.find_call(account, body.get("request_id")))))
 
     async def check_balance(self, call: Call) -> web.Response:
-        body = await call.json()
-        model = self.model
-        account = model.authenticate(body)
-        await call.consult(account=account.username)
-        model.check_ip(account, call.request.remote)
+        _, account = await self._caller(call)
         return json_response({"errorcode": "1", "balance": whole(account.balance)})
