@@ -258,3 +258,16 @@ async def test_a_scenario_error_on_check_balance_is_errorcode_0(aiohttp_client, 
     client = await aiohttp_client(make_app(scenarios=[path]))
     assert (await post(client, "checkBalance", CREDENTIALS))[2] == '{"errorcode":"0","balance":0}'
     assert ACCEPTED.match((await post(client, "postSMS", send_body()))[2])
+
+
+@pytest.mark.parametrize(
+    ("account", "problem"),
+    [({"allowed_ips": ["999.1.1.1"]}, "allowed_ips"), ({"allowed_ips": ["not an ip"]}, "allowed_ips"),
+     ({"balance": -1}, "balance"), ({"colour": "red"}, "colour")],
+)
+def test_bad_account_configs_are_refused_with_the_field(make_app, account, problem) -> None:
+    from mockserver.config import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        make_app(voice_config(account))
+    assert problem in str(caught.value)
