@@ -26,7 +26,7 @@ from .errors import ErrorRow, ErrorTable, VendorError
 
 if TYPE_CHECKING:
     from .services import Services
-    from .store import Message
+    from .store import Message, RequestRecord
 
 Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
 ErrorRenderer = Callable[["Call | None", ErrorRow, str, Mapping[str, Any]], web.StreamResponse]
@@ -124,6 +124,15 @@ class Call:
             except web.HTTPRequestEntityTooLarge:
                 raise VendorError(self.vendor.generic_errors[E.TOO_LARGE]) from None
         return self._raw
+
+    async def record(self) -> RequestRecord:
+        """The request as the journal keeps it with each accepted message (method, path,
+        Content-Type and the body as text)."""
+        from .store import RequestRecord
+
+        raw = await self.raw()
+        req = self.request
+        return RequestRecord(req.method, req.path, {"Content-Type": req.headers.get("Content-Type", "")}, raw.decode("utf-8", "replace"))
 
     def media_type(self) -> str:
         return self.request.content_type  # "application/octet-stream" when absent

@@ -13,15 +13,9 @@ from typing import Any
 from aiohttp import web
 
 from ...errors import ErrorRow, VendorError
-from ...store import RequestRecord
 from ...vendor import Call, json_response
 from .errors import DR_STATUS, DR_WAITING, ERRORS
 from .models import MAX_BULK, REF_ID, SmartSMSBulkModel, as_int, normalize_phone, whole
-
-
-def _record(call: Call, raw: bytes) -> RequestRecord:
-    req = call.request
-    return RequestRecord(req.method, req.path, {"Content-Type": req.headers.get("Content-Type", "")}, raw.decode("utf-8", "replace"))
 
 
 # -- error shapes, one per operation (the seed's "Fail" examples) --------------------------------
@@ -86,7 +80,7 @@ class Handlers:
         account = model.authenticate("send_sms", body)
         await _consult(call, str(account.user_id), [body])
         ref_id = model.new_ref_id()
-        model.send(account, body, operation="send_sms", ref_id=ref_id, request=_record(call, await call.raw()))
+        model.send(account, body, operation="send_sms", ref_id=ref_id, request=await call.record())
         return json_response({"status": "OK", "detail": "SUCCESS", "refId": ref_id})
 
     async def send_bulk(self, call: Call) -> web.Response:
@@ -99,7 +93,7 @@ class Handlers:
         model = self.model
         first = items[0] if isinstance(items[0], dict) else {}
         await _consult(call, str(first.get("userId")), [i for i in items if isinstance(i, dict)])
-        record = _record(call, await call.raw())
+        record = await call.record()
         data = []
         valid = 0
         for item in items:
@@ -170,7 +164,7 @@ class Handlers:
             sender_id=config.sender_id,
             text=text,
             callback_url=None,
-            request=_record(call, await call.raw()),
+            request=await call.record(),
             fields={"otpId": config.otp_id, "refCode": ref, "prefix": config.prefix},
         )
         model.remember_otp(config, phone, code, ref, ref_id)
