@@ -1,0 +1,1 @@
+"""Reference async clients, one module per vendor, written against the vendors' documents."""
