@@ -14,6 +14,7 @@ string. Non-2xx answers raise :class:`AntsError` with the vendor's ``error`` obj
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -140,7 +141,8 @@ class AntsClient:
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.auth = aiohttp.BasicAuth(username, password)
+        token = base64.b64encode(f"{username}:{password}".encode("utf-8")).decode("ascii")
+        self.authorization = f"Basic {token}"
         self.xml = xml
         self._session = session
         self._own_session = session is None
@@ -166,13 +168,12 @@ class AntsClient:
                    params: Mapping[str, str] | None = None, root: str = "REQUEST") -> Any:
         """One request; the parsed answer, or :class:`AntsError`."""
         kind = "application/xml" if self.xml else "application/json"
-        headers = {"Accept": kind}
+        headers = {"Accept": kind, "Authorization": self.authorization}
         data = None
         if body is not None:
             headers["Content-Type"] = f"{kind}; charset=utf-8"
             data = xml_document(root, body) if self.xml else json.dumps(body, ensure_ascii=False).encode("utf-8")
-        async with self.session.request(method, self.base_url + path, data=data, params=params, headers=headers,
-                                        auth=self.auth) as resp:
+        async with self.session.request(method, self.base_url + path, data=data, params=params, headers=headers) as resp:
             raw = await resp.read()
             is_xml = "xml" in resp.headers.get("Content-Type", "")
             parsed = (parse_xml(raw) if is_xml else json.loads(raw, parse_float=Decimal)) if raw else None
