@@ -106,11 +106,12 @@ def _handler(vendor: Vendor, op: Operation):
 def _vendor_middleware(vendor: Vendor, mount: Mount):
     generic = vendor.generic_errors
 
-    def routing_error(kind: str, call: Call | None) -> web.StreamResponse:
-        exc = VendorError(generic[kind])
+    def routing_error(kind: str, call: Call | None, request: web.Request) -> web.StreamResponse:
+        # ``request`` rides in the context so that a renderer can negotiate (Accept) without a Call.
+        exc = VendorError(generic[kind], request=request)
         if call is None and mount.render_error is not None:
             row = vendor.errors[exc.name]
-            return mount.render_error(None, row, row.message, {})
+            return mount.render_error(None, row, row.message, exc.context)
         return vendor.error_response(call, exc)
 
     @web.middleware
@@ -127,17 +128,17 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
             response = answer.response
         except web.HTTPMethodNotAllowed:
             outcome = generic[E.METHOD_NOT_ALLOWED]
-            response = routing_error(E.METHOD_NOT_ALLOWED, None)
+            response = routing_error(E.METHOD_NOT_ALLOWED, None, request)
         except web.HTTPNotFound:
             outcome = generic[E.NOT_FOUND]
-            response = routing_error(E.NOT_FOUND, None)
+            response = routing_error(E.NOT_FOUND, None, request)
         except web.HTTPRequestEntityTooLarge:
             outcome = generic[E.TOO_LARGE]
-            response = routing_error(E.TOO_LARGE, request.get("call"))
+            response = routing_error(E.TOO_LARGE, request.get("call"), request)
         except Exception:
             log.exception("%s: unexpected error on %s %s", vendor.name, request.method, request.path)
             outcome = generic[E.INTERNAL]
-            response = routing_error(E.INTERNAL, request.get("call"))
+            response = routing_error(E.INTERNAL, request.get("call"), request)
         latency = (time.perf_counter() - started) * 1000
         call: Call | None = request.get("call")
         services = vendor.services
