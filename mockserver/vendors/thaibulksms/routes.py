@@ -7,12 +7,14 @@ wrapped in ``{"error": ...}`` (v1).
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
-from aiohttp import BasicAuth, web
+from aiohttp import web
 
 from ... import errors as E
 from ...errors import ErrorRow, VendorError
@@ -93,14 +95,16 @@ def client_ip(request: web.Request) -> str | None:
 
 
 def basic_credentials(request: web.Request) -> tuple[str | None, str | None]:
-    header = request.headers.get("Authorization")
-    if not header:
+    """(API key, API secret) of an ``Authorization: Basic`` header; (None, None) if unusable."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
         return None, None
     try:
-        auth = BasicAuth.decode(header)
-    except ValueError:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
         return None, None
-    return auth.login, auth.password
+    key, sep, secret = decoded.partition(":")
+    return (key, secret) if sep else (None, None)
 
 
 def _record(call: Call, raw: bytes) -> RequestRecord:
