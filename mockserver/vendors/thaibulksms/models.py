@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,7 +41,7 @@ MSISDN = re.compile(r"^(?:\+?66|0)([689]\d{8})$")
 # RFC 3339 date-time with a mandatory offset (ISO-8601 profile the seed's example uses).
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
 URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-TAG = re.compile(r"^[\w .\-]+$")  # \w: letters and digits of any script (Thai included), underscore
+TAG_PUNCTUATION = frozenset(" _-.")
 
 
 @dataclass
@@ -172,6 +173,12 @@ def parse_scheduled(value: str, now: float) -> float:
     return when.timestamp()
 
 
+def valid_tag(tag: str) -> bool:
+    """Letters and digits of any script with their combining marks (Thai vowels and tone marks
+    are marks), space, ``_``, ``-`` and ``.``."""
+    return all(ch.isalnum() or ch in TAG_PUNCTUATION or unicodedata.category(ch).startswith("M") for ch in tag)
+
+
 def parse_tags(fields: Mapping[str, Any]) -> list[str]:
     """``tag`` and ``tags``: each a comma-separated string or (JSON) a list of strings."""
     found: list[str] = []
@@ -187,7 +194,7 @@ def parse_tags(fields: Mapping[str, Any]) -> list[str]:
             raise VendorError("ERROR_TAGS")
         for item in items:
             tag = item.strip()
-            if not tag or not TAG.match(tag):
+            if not tag or not valid_tag(tag):
                 raise VendorError("ERROR_TAGS")
             if len(tag) > MAX_TAG_LENGTH:
                 raise VendorError("ERROR_TAGS_EXCEEDED_LENGTH")
