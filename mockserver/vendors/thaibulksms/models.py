@@ -369,39 +369,47 @@ class ThaiBulkSMSModel:
         if account.credit[req.force] < total:
             raise VendorError("ERROR_INSUFFICIENT_CREDIT")
         account.credit[req.force] -= total
-        services = self.services
-        now = services.clock.now()
         callback_url = req.callback_url or account.callback_url
-        callback_method = (req.callback_method or account.callback_method) if callback_url else None
-        messages = []
-        for number in req.numbers:
-            message = services.store.add_message(
-                Message(
-                    id=self.new_message_id(),
-                    vendor=VENDOR,
-                    operation="send_sms",
-                    account=account.api_key,
-                    recipient=number,
-                    text=req.text,
-                    sender=req.sender,
-                    encoding=req.encoding,
-                    parts=req.parts,
-                    credits=req.parts,
-                    created_at=now,
-                    callback_url=callback_url,
-                    callback_method=callback_method,
-                    fields={
-                        "credit_type": req.force,
-                        "tags": req.tags,
-                        "scheduled_delivery": req.scheduled_delivery,
-                        "short_links": req.short_links,
-                    },
-                    request=request,
-                )
+        fields = {
+            "credit_type": req.force,
+            "tags": req.tags,
+            "scheduled_delivery": req.scheduled_delivery,
+            "short_links": req.short_links,
+        }
+        return [
+            self._journal(
+                operation="send_sms",
+                account=account.api_key,
+                recipient=number,
+                text=req.text,
+                sender=req.sender,
+                credits=req.parts,
+                callback_url=callback_url,
+                callback_method=(req.callback_method or account.callback_method) if callback_url else None,
+                fields=fields,
+                request=request,
+                start_at=req.start_at,
             )
-            services.delivery.track(message, start_at=req.start_at)
-            messages.append(message)
-        return messages
+            for number in req.numbers
+        ]
+
+    def _journal(self, *, text: str, start_at: float | None = None, **values: Any) -> Message:
+        """Journal one accepted message (id, parts, time filled in) and start its delivery."""
+        services = self.services
+        info = count_parts(text)
+        message = services.store.add_message(
+            Message(
+                id=self.new_message_id(),
+                vendor=VENDOR,
+                text=text,
+                encoding=info.encoding,
+                parts=info.parts,
+                created_at=services.clock.now(),
+                **values,
+            )
+        )
+        services.delivery.track(message, start_at=start_at)
+        return message
 
     # -- OTP -----------------------------------------------------------------------------------
     def otp_app(self, fields: Mapping[str, Any]) -> OtpApp:
@@ -425,31 +433,22 @@ class ThaiBulkSMSModel:
         return number
 
     def otp_request(self, app: OtpApp, number: str, request: RequestRecord | None) -> OtpRecord:
-        rng, services = self.services.rng, self.services
+        rng = self.services.rng
         pin = rng.digits(app.pin_length)
         refno = rng.token(app.refno_length, REFNO_ALPHABET)
         token = rng.token(32, ID_ALPHABET)
         text = app.template.format(pin=pin, refno=refno, minutes=int(app.validity_seconds // 60))
-        info = count_parts(text)
-        now = services.clock.now()
-        message = services.store.add_message(
-            Message(
-                id=self.new_message_id(),
-                vendor=VENDOR,
-                operation="otp_request",
-                account=app.key,
-                recipient=number,
-                text=text,
-                sender=app.sender,
-                encoding=info.encoding,
-                parts=info.parts,
-                credits=0,  # OTP apps are billed per OTP package, not from the SMS credit
-                created_at=now,
-                fields={"token": token, "refno": refno},
-                request=request,
-            )
+        message = self._journal(
+            operation="otp_request",
+            account=app.key,
+            recipient=number,
+            text=text,
+            sender=app.sender,
+            credits=0,  # OTP apps are billed per OTP package, not from the SMS credit
+            fields={"token": token, "refno": refno},
+            request=request,
         )
-        services.delivery.track(message)
+        now = message.created_at
         record = OtpRecord(
             vendor=VENDOR,
             account=app.key,
@@ -462,7 +461,7 @@ class ThaiBulkSMSModel:
             fields={"token": token},
         )
         self.otp_tokens[token] = record
-        services.store.add_otp(record)
+        self.services.store.add_otp(record)
         return record
 
     def otp_verify(self, app: OtpApp, fields: Mapping[str, Any]) -> None:
