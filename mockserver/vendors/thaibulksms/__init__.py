@@ -3,17 +3,13 @@
 Sources: the vendor's API 2.0 document (``seeds/thaibulksms-api-v2.txt``) and the ThaiBulkSMS
 section of the vendor notes. Two mounts:
 
-=================  ====================================  ===============  ===========================
-operation          path (real host)                      mock prefix      auth
-=================  ====================================  ===============  ===========================
-``send_sms``       ``POST /sms`` (api-v2.thaibulksms.com)  ``/thaibulksms``  Basic api_key:api_secret
-``credit``         ``GET /credit``                       ``/thaibulksms``  Basic api_key:api_secret
-``short_link``     ``GET /s/{code}`` (ours, see below)   ``/thaibulksms``  none
-``otp_request``    ``POST /v2/otp/request`` (otp.thaibulksms.com)  ``/thaibulksms-otp``  key+secret in body
-``otp_verify``     ``POST /v2/otp/verify``               ``/thaibulksms-otp``  key+secret in body
-``otp_request_v1`` ``POST /v1/otp/request``              ``/thaibulksms-otp``  key+secret in body
-``otp_verify_v1``  ``POST /v1/otp/verify``               ``/thaibulksms-otp``  key+secret in body
-=================  ====================================  ===============  ===========================
+* SMS API, real host ``api-v2.thaibulksms.com``, mock prefix ``/thaibulksms``, HTTP Basic
+  ``api_key:api_secret``: ``send_sms`` ``POST /sms``, ``credit`` ``GET /credit``, and ours,
+  ``short_link`` ``GET /s/{code}`` (the target of ``shorten_url`` links, see below).
+* OTP API, real host ``otp.thaibulksms.com``, mock prefix ``/thaibulksms-otp``, the OTP app's
+  ``key`` and ``secret`` in the body: ``otp_request`` ``POST /v2/otp/request``, ``otp_verify``
+  ``POST /v2/otp/verify``, ``otp_request_v1`` ``POST /v1/otp/request``, ``otp_verify_v1``
+  ``POST /v1/otp/verify``.
 
 Decisions where the document is silent (the vendor notes' and ours):
 
