@@ -1,0 +1,1 @@
+"""Reference async clients of the vendors' APIs (aiohttp), one module per vendor."""
