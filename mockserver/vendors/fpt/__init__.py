@@ -3,16 +3,12 @@
 Source: the vendor's API document (``seeds/fpt-sms-brandname-api.txt``, 2016) and the FPT section
 of the vendor notes. Operations (all ``POST``, JSON bodies):
 
-========================  ==================================  =====================  =============
-operation                 path                                scope                  answers
-========================  ==================================  =====================  =============
-``token``                 ``/oauth2/token``                   (asks for scopes)      access_token
-``send_sms``              ``/api/push-brandname-otp``         send_brandname_otp     MessageId...
-``send_international``    ``/api/push-brandname-international``  send_brandname_otp  MessageId...
-``create_campaign``       ``/api/create-campaign``            send_brandname         CampaignCode
-``send_ads``              ``/api/push-brandname-ads``         send_brandname         BatchId...
-``cancel_ads``            ``/api/cancel-ads``                 send_brandname         success/fail
-========================  ==================================  =====================  =============
+* ``token``: ``/oauth2/token`` -> ``{access_token, expires_in, token_type, scope}``
+* ``send_sms``: ``/api/push-brandname-otp`` (scope ``send_brandname_otp``) -> ``MessageId``...
+* ``send_international``: ``/api/push-brandname-international`` (scope ``send_brandname_otp``)
+* ``create_campaign``: ``/api/create-campaign`` (scope ``send_brandname``) -> ``CampaignCode``
+* ``send_ads``: ``/api/push-brandname-ads`` (scope ``send_brandname``) -> ``BatchId``...
+* ``cancel_ads``: ``/api/cancel-ads`` (scope ``send_brandname``) -> ``{success, fail}``
 
 Errors are ``{"error": <int>, "error_description": "<Vietnamese text of the seed>"}`` with an HTTP
 status other than 200; the table (codes, statuses, Vietnamese and English texts) is
