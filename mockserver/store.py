@@ -15,8 +15,9 @@ from typing import Any
 # Lifecycle states; the vendor maps the final ones to its own vocabulary.
 ACCEPTED, SCHEDULED, SENT = "accepted", "scheduled", "sent"
 DELIVERED, FAILED, EXPIRED, REJECTED = "delivered", "failed", "expired", "rejected"
+CANCELLED = "cancelled"  # withdrawn before it was sent (FPT cancel-ads); final, never delivered
 PENDING = "pending"  # a scenario may keep a message here forever
-FINAL_STATES = frozenset({DELIVERED, FAILED, EXPIRED, REJECTED})
+FINAL_STATES = frozenset({DELIVERED, FAILED, EXPIRED, REJECTED, CANCELLED})
 
 
 @dataclass(slots=True)
