@@ -14,7 +14,11 @@ from aiohttp import web
 from . import __version__
 from .clock import parse_duration, parse_instant
 from .services import Services
-from .store import FINAL_STATES, PENDING
+from .store import DELIVERED, EXPIRED, FAILED, PENDING, REJECTED, SENT
+
+# What a person may force a message to: the vendor-neutral outcomes every vendor reports
+# (a vendor-specific state such as FPT's "cancelled" only comes from that vendor's own API).
+SETTABLE = frozenset({SENT, PENDING, DELIVERED, FAILED, EXPIRED, REJECTED})
 from .vendor import json_response
 
 
@@ -123,8 +127,8 @@ def admin_app(services: Services) -> web.Application:
             return _error(404, "no such message")
         body = await _json_body(request)
         status = body.get("status", "delivered")
-        if status not in FINAL_STATES | {"sent", PENDING}:
-            return _error(400, f"status must be one of {sorted(FINAL_STATES | {'sent'})}")
+        if status not in SETTABLE:
+            return _error(400, f"status must be one of {sorted(SETTABLE)}")
         code = body.get("code")
         services.delivery.finish_now(found, status, str(code) if code is not None else None)
         return json_response(found.to_dict())

@@ -74,3 +74,11 @@ async def test_manual_delivery_fires_the_report(client, receiver):
     assert (await resp.json())["status"] == "failed"
     (received,) = await receiver.wait_for(1)
     assert received.json()[0]["status"] == "ERR"
+
+
+async def test_deliver_refuses_states_that_are_not_vendor_neutral(client):
+    ref = await _send(client, "66811111111")
+    for status in ("cancelled", "nonsense"):
+        resp = await client.post(f"/_mock/messages/{ref}/deliver", json={"status": status})
+        assert resp.status == 400
+    assert services_of(client).store.get_message(ref).status != "cancelled"

@@ -7,7 +7,7 @@ SmartSMSBulk has no numeric codes: every answer is HTTP 200 with ``status`` ``OK
 from __future__ import annotations
 
 from ...errors import ErrorRow, ErrorTable
-from ...store import DELIVERED, EXPIRED, FAILED, REJECTED
+from ...store import CANCELLED, DELIVERED, EXPIRED, FAILED, REJECTED
 
 R = ErrorRow
 ERRORS = ErrorTable(
@@ -52,5 +52,6 @@ DR_STATUS: dict[str, tuple[str, str]] = {
     FAILED: ("ERR", "Failed to send to phone"),  # vendor notes
     EXPIRED: ("ERR", "Message expired"),  # ours
     REJECTED: ("ERR", "Message rejected"),  # ours
+    CANCELLED: ("ERR", "Message cancelled"),  # ours; SmartSMSBulk has no cancel API, for completeness
 }
 DR_WAITING = ("WAIT", "Waiting for delivery report")  # vendor notes: still in flight
