@@ -591,7 +591,9 @@ class Dispatcher:
             ) as resp:
                 status = resp.status
                 response_body = (await resp.content.read(RESPONSE_KEPT)).decode("utf-8", "replace")
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the grace period ended mid-request: journal the cut attempt
+            latency = (time.perf_counter() - started) * 1000
+            record.attempts.append(CallbackAttempt(at, None, latency, "interrupted at shutdown", None, record.url))
             raise
         except TimeoutError:
             error = "timeout"
