@@ -42,6 +42,7 @@ import asyncio
 import itertools
 import logging
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mockserver.callbacks")
 
+_UNSAFE_URL = re.compile(r"[\x00-\x20\x7f\s]")  # whitespace or control characters anywhere
 RESPONSE_KEPT = 2048  # bytes of the receiver's answer kept in the journal
 
 
@@ -134,7 +136,7 @@ class Dispatcher:
     def url_allowed(self, url: str) -> bool:
         """Only http(s) URLs with a host, no whitespace, and only allow-listed hosts when the
         config has a list (a shared sandbox must not become a way to reach internal services)."""
-        if not isinstance(url, str) or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        if not isinstance(url, str) or _UNSAFE_URL.search(url):
             return False
         try:
             parts = urlsplit(url)
