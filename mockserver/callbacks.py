@@ -610,12 +610,12 @@ class Dispatcher:
             record.state = CB_DELIVERED
             self.stats["delivered"] += 1
             self._settled(record)
-        elif self._closing:
-            self._settled(record)  # its one more try at shutdown: still pending, logged
         elif len(record.attempts) >= self.settings.max_attempts:
             record.state = CB_GAVE_UP
             self.stats["gave_up"] += 1
             self._settled(record)
+        elif self._closing:
+            self._settled(record)  # its one more try at shutdown: still pending, logged
         else:
             self._schedule_retry(record)
         if first and self._held.get(record.url):
