@@ -7,18 +7,16 @@ the active scenario rules and the virtual clock. Answers are JSON.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from . import __version__
-from .clock import parse_duration, parse_instant
+from .clock import BANGKOK, parse_duration, parse_instant
+from .delivery import MANUAL_STATES
 from .services import Services
-from .store import DELIVERED, EXPIRED, FAILED, PENDING, REJECTED, SENT
-
-# What a person may force a message to: the vendor-neutral outcomes every vendor reports
-# (a vendor-specific state such as FPT's "cancelled" only comes from that vendor's own API).
-SETTABLE = frozenset({SENT, PENDING, DELIVERED, FAILED, EXPIRED, REJECTED})
+from .store import CALLBACK_STATES, DELIVERED
 from .vendor import json_response
 
 
@@ -122,14 +120,17 @@ def admin_app(services: Services) -> web.Application:
 
     @routes.post("/messages/{id}/deliver")
     async def deliver(request: web.Request) -> web.Response:
+        """Fire a delivery report by hand: ``{"status": "failed", "code": "..."}`` (default delivered)."""
         found = store.get_message(request.match_info["id"])
         if found is None:
             return _error(404, "no such message")
         body = await _json_body(request)
-        status = body.get("status", "delivered")
-        if status not in SETTABLE:
-            return _error(400, f"status must be one of {sorted(SETTABLE)}")
+        status = body.get("status", DELIVERED)
+        if not isinstance(status, str) or status not in MANUAL_STATES:
+            return _error(400, f"status must be one of {sorted(MANUAL_STATES)}")
         code = body.get("code")
+        if code is not None and (isinstance(code, bool) or not isinstance(code, str | int)):
+            return _error(400, "code must be a string or an integer")
         services.delivery.finish_now(found, status, str(code) if code is not None else None)
         return json_response(found.to_dict())
 
@@ -145,8 +146,11 @@ def admin_app(services: Services) -> web.Application:
 
     @routes.get("/callbacks")
     async def callbacks(request: web.Request) -> web.Response:
+        """The callback journal, newest first; filters: vendor, message, state, url; limit."""
         q = request.query
-        vendor, state, message_id = q.get("vendor"), q.get("state"), q.get("message")
+        vendor, state, message_id, url = q.get("vendor"), q.get("state"), q.get("message"), q.get("url")
+        if state and state not in CALLBACK_STATES:
+            return _error(400, f"state must be one of {list(CALLBACK_STATES)}")
         limit = _int(q.get("limit"), "limit", 1000)
         out = []
         for record in store.iter_callbacks():
@@ -156,17 +160,28 @@ def admin_app(services: Services) -> web.Application:
                 continue
             if message_id and message_id not in record.message_ids:
                 continue
+            if url and record.url != url:
+                continue
             out.append(record.to_dict())
             if limit is not None and len(out) >= limit:
                 break
-        return json_response({"callbacks": out, "count": len(out)})
+        return json_response({"callbacks": out, "count": len(out), "states": services.callbacks.counts()})
+
+    @routes.get("/callbacks/{id}")
+    async def callback(request: web.Request) -> web.Response:
+        record = store.callbacks.get(request.match_info["id"])
+        if record is None:
+            return _error(404, "no such callback")
+        return json_response(record.to_dict())
 
     @routes.post("/callbacks/{id}/replay")
     async def replay(request: web.Request) -> web.Response:
         record = store.callbacks.get(request.match_info["id"])
         if record is None:
             return _error(404, "no such callback")
-        return json_response(services.callbacks.replay(record).to_dict())
+        if not services.callbacks.url_allowed(record.url):
+            return _error(400, "callback URL is not allowed")
+        return json_response(services.callbacks.replay(record).to_dict(), status=202)
 
     @routes.get("/requests")
     async def requests(request: web.Request) -> web.Response:
@@ -190,19 +205,39 @@ def admin_app(services: Services) -> web.Application:
 
     @routes.post("/clock")
     async def move_clock(request: web.Request) -> web.Response:
+        """``{"advance": "1h"}`` or ``{"set": ISO}`` (optionally ``"freeze": true/false``): every
+        timer that became due runs before the answer, in due order."""
         body = await _json_body(request)
+        unknown = set(body) - {"advance", "set", "freeze"}
+        if unknown:
+            return _error(400, f"unknown field(s): {', '.join(sorted(unknown))}; use advance, set or freeze")
+        if "advance" in body and "set" in body:
+            return _error(400, "give advance or set, not both")
+        if "freeze" in body and not isinstance(body["freeze"], bool):
+            return _error(400, "freeze must be true or false")
+        clock = services.clock
+        fired = 0
         try:
             if "advance" in body:
-                services.clock.advance(parse_duration(body["advance"]))
+                value = body["advance"]
+                if isinstance(value, bool) or not isinstance(value, str | int | float):
+                    raise ValueError("advance must be a duration such as \"90s\", \"1h30m\" or seconds")
+                fired = clock.advance(parse_duration(value))
             elif "set" in body:
-                services.clock.set(parse_instant(str(body["set"])))
+                if not isinstance(body["set"], str):
+                    raise ValueError("set must be an ISO-8601 instant")
+                try:
+                    when = parse_instant(body["set"])
+                except ValueError:
+                    raise ValueError(f"set: not an ISO-8601 instant: {body['set']!r}") from None
+                fired = clock.set(when)
             if body.get("freeze") is True:
-                services.clock.freeze()
+                clock.freeze()
             elif body.get("freeze") is False:
-                services.clock.resume()
+                clock.resume()
         except ValueError as exc:
             return _error(400, str(exc))
-        return json_response(_clock_state(services))
+        return json_response({**_clock_state(services), "fired": fired})
 
     app = web.Application()
     app.add_routes(routes)
@@ -211,4 +246,12 @@ def admin_app(services: Services) -> web.Application:
 
 def _clock_state(services: Services) -> dict[str, Any]:
     clock = services.clock
-    return {"now": clock.now(), "iso": clock.datetime().isoformat(), "frozen": clock.frozen, "pending_timers": clock.pending()}
+    nxt = clock.next_due()
+    return {
+        "now": clock.now(),
+        "iso": clock.datetime().isoformat(),
+        "frozen": clock.frozen,
+        "pending_timers": clock.pending(),
+        "next_due": nxt,
+        "next_due_iso": datetime.fromtimestamp(nxt, BANGKOK).isoformat() if nxt is not None else None,
+    }

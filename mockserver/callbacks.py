@@ -1,12 +1,39 @@
-"""The delivery-report dispatcher.
+"""The delivery-report dispatcher: every callback is delivered, pending, gave_up or dropped.
 
-Vendors hand it a ready request (URL, method, headers, body); it sends it from a bounded pool
-of workers over one shared client session, retries with exponential backoff and jitter while
-the receiver fails (connection error, timeout, or a status the vendor does not count as
-received), and records every attempt in the store's callback journal. Nothing is lost: a
-callback is ``pending`` until it is ``delivered`` or, after the last attempt, ``gave_up``; on
-shutdown the pending ones are tried once more within a grace period and the rest are logged
-with their payloads.
+Vendors hand it a ready request (URL, method, headers, body) with :meth:`Dispatcher.send`, or
+one report at a time with :meth:`Dispatcher.send_batched` when the vendor puts several reports
+in one callback (SmartSMSBulk's JSON array). A bounded pool of workers sends them over one
+shared client session, retries with exponential backoff and jitter while the receiver fails
+(connection error, timeout, or a status the vendor does not count as received), and records
+every attempt (time, URL, status, latency, error, start of the response) in the store's
+callback journal.
+
+How the pieces behave (decisions the issue leaves open):
+
+* A callback is journaled the moment it exists (``pending``), before its first attempt; a
+  batch being collected is already in the journal and grows until it is sealed.
+* Retry *n* (n = 1, 2, ...) waits ``min(backoff_max, backoff_initial * 2**(n-1))`` seconds times a
+  jitter factor drawn uniformly from [0.5, 1.0) ("equal jitter": never zero, never a herd). The
+  jitter comes from its own generator seeded from ``--seed``, so retries never shift the ids and
+  codes the vendors draw. Backoff runs in real time: it is about a real receiver being down,
+  not about the simulated network. After ``max_attempts`` attempts the callback is ``gave_up``.
+* Batching: reports for the same (vendor, URL, method, headers) that arrive within
+  ``batch_window`` seconds of the first go out together, at most ``batch_max`` per callback.
+  Advancing the clock fires all due reports in one go, so they leave in full batches.
+* Ordering: a vendor that keeps order per destination passes ``ordered=True``; those callbacks
+  are sent one at a time per URL, each after the previous one is delivered or given up (a
+  failing head holds the line, as a real in-order sender does). Others go out concurrently.
+* Scenario ``callback`` plans (:class:`~mockserver.scenarios.CallbackPlan`): ``drop`` journals
+  the callback as ``dropped`` and never sends it; ``delay`` holds the first attempt for that
+  many seconds *on the virtual clock* (so advancing the clock releases it); ``duplicate`` sends
+  that many extra copies, each its own journal entry noted ``duplicate of cb-N``; ``reorder``
+  holds the callback back until the next callback to the same URL has had its first attempt
+  (or ``reorder_hold`` real seconds passed, so the last one is never stuck). A report with a
+  plan is never batched, so the rule affects exactly the matched message.
+* Shutdown (:meth:`Dispatcher.stop`): open batches are sealed; callbacks waiting for a retry, a
+  delay or a reorder are queued at once; the workers keep going for up to ``grace`` seconds, each
+  pending callback getting one more attempt and no further retry; what is still pending after
+  that is logged (id, URL, method, body), so nothing is lost silently.
 """
 
 from __future__ import annotations
@@ -14,22 +41,29 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import random
+import re
 import time
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from .store import CallbackAttempt, CallbackRecord
+from .store import CB_DELIVERED, CB_DROPPED, CB_GAVE_UP, CB_PENDING, CallbackAttempt, CallbackRecord
 
 if TYPE_CHECKING:
     from .clock import Clock
     from .randomness import Randomness
+    from .scenarios import CallbackPlan, ScenarioEngine
     from .store import Store
 
 log = logging.getLogger("mockserver.callbacks")
+
+_UNSAFE_URL = re.compile(r"[\x00-\x20\x7f\s]")  # whitespace or control characters anywhere
+RESPONSE_KEPT = 2048  # bytes of the receiver's answer kept in the journal
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,35 +74,88 @@ class CallbackSettings:
     timeout: float = 5.0
     concurrency: int = 64
     grace: float = 5.0
-    allowed_hosts: tuple[str, ...] | None = None  # None: any host
+    allowed_hosts: tuple[str, ...] | None = None  # None: any host; "*.example.com" matches subdomains
+    batch_window: float = 0.05
+    batch_max: int = 100
+    reorder_hold: float = 2.0
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Reports collected for one destination; ``record`` is already journaled."""
+
+    record: CallbackRecord
+    items: list[Any]
+    encode: Callable[[list[Any]], bytes]
+    limit: int
+    handle: asyncio.TimerHandle | None = None
+
+
+@dataclass(slots=True)
+class _Lane:
+    """In-order callbacks for one URL: one in flight at a time."""
+
+    waiting: deque[CallbackRecord] = field(default_factory=deque)
+    busy: bool = False
 
 
 class Dispatcher:
-    def __init__(self, store: Store, clock: Clock, rng: Randomness, settings: CallbackSettings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        rng: Randomness,
+        settings: CallbackSettings,
+        scenarios: ScenarioEngine | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.rng = rng
         self.settings = settings
+        self.scenarios = scenarios
+        self._jitter = random.Random(f"callbacks:{rng.seed}")
         self._ids = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[CallbackRecord] | None = None
-        self._accept: dict[str, Collection[int] | None] = {}
+        self._backlog: list[CallbackRecord] = []  # queued before start()
         self._workers: list[asyncio.Task] = []
-        self._retry_handles: dict[str, asyncio.TimerHandle] = {}
         self._session: aiohttp.ClientSession | None = None
-        self._idle: asyncio.Event | None = None
         self._in_flight = 0
+        self._retry: dict[str, tuple[CallbackRecord, asyncio.TimerHandle]] = {}
+        self._delayed: dict[str, tuple[CallbackRecord, Any]] = {}  # virtual-clock delays
+        self._held: dict[str, list[tuple[CallbackRecord, asyncio.TimerHandle | None]]] = {}  # reorder, per URL
+        self._batches: dict[tuple, _Batch] = {}
+        self._lanes: dict[str, _Lane] = {}
+        self._closing = False
+        self._hurry = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.stats = {"sent": 0, "delivered": 0, "gave_up": 0, "dropped": 0, "attempts": 0}
 
     # -- policy ------------------------------------------------------------------------------
     def url_allowed(self, url: str) -> bool:
-        """Only http(s) URLs, and only allow-listed hosts when the config has a list."""
+        """Only http(s) URLs with a host, no whitespace, and only allow-listed hosts when the
+        config has a list (a shared sandbox must not become a way to reach internal services)."""
+        if not isinstance(url, str) or _UNSAFE_URL.search(url):
+            return False
         try:
             parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
         except ValueError:
             return False
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return False
         allowed = self.settings.allowed_hosts
-        return allowed is None or parts.hostname.lower() in allowed
+        if allowed is None:
+            return True
+        host = parts.hostname.lower().rstrip(".")
+        for entry in allowed:
+            if entry.startswith("*."):
+                if host.endswith(entry[1:]) and host != entry[2:]:
+                    return True
+            elif host == entry:
+                return True
+        return False
 
     # -- sending -----------------------------------------------------------------------------
     def send(
@@ -81,30 +168,73 @@ class Dispatcher:
         headers: Mapping[str, str] | None = None,
         message_ids: list[str] | None = None,
         accept: Collection[int] | None = None,
+        ordered: bool = False,
+        plan: CallbackPlan | None = None,
+        consult: bool = True,
+        note: str | None = None,
     ) -> CallbackRecord:
-        """Queue one callback; ``accept`` lists the statuses that count as received (default 2xx)."""
-        record = CallbackRecord(
-            id=f"cb-{next(self._ids)}",
-            vendor=vendor,
-            url=url,
-            method=method.upper(),
-            headers=dict(headers or {}),
-            body=body,
-            message_ids=list(message_ids or []),
-            created_at=self.clock.now(),
-        )
-        self.store.add_callback(record)
-        self._accept[record.id] = accept
-        for message_id in record.message_ids:
+        """Journal and queue one callback; ``accept`` lists the statuses that count as received
+        (default any 2xx). ``plan`` overrides the scenario's callback rule for these messages;
+        ``consult=False`` skips asking the scenario (replays, copies)."""
+        record = self._new_record(vendor, url, body, method, headers, message_ids, accept, ordered, note)
+        if plan is None and consult and record.message_ids:
+            plan = self._plan_for(record.message_ids)
+        self._dispatch(record, plan)
+        return record
+
+    def send_batched(
+        self,
+        *,
+        vendor: str,
+        url: str,
+        item: Any,
+        encode: Callable[[list[Any]], bytes],
+        message_id: str | None = None,
+        method: str = "POST",
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] | None = None,
+        ordered: bool = False,
+        max_items: int | None = None,
+        plan: CallbackPlan | None = None,
+    ) -> CallbackRecord:
+        """Add one report to the open batch for this destination; ``encode(items)`` renders the
+        body when the batch is sealed (after ``batch_window`` or at ``max_items``/``batch_max``).
+
+        A report whose scenario plan changes its fate is sent on its own.
+        """
+        ids = [message_id] if message_id is not None else []
+        if plan is None and ids:
+            plan = self._plan_for(ids)
+        if plan is not None and _changes_anything(plan):
+            return self.send(
+                vendor=vendor, url=url, body=encode([item]), method=method, headers=headers,
+                message_ids=ids, accept=accept, ordered=ordered, plan=plan,
+            )  # fmt: skip
+        limit = max(1, min(max_items or self.settings.batch_max, self.settings.batch_max))
+        hdrs = dict(headers or {})
+        key = (vendor, url, method.upper(), tuple(sorted(hdrs.items())), ordered)
+        batch = self._batches.get(key)
+        if batch is None:
+            record = self._new_record(vendor, url, b"", method, hdrs, [], accept, ordered, "batch being collected")
+            batch = _Batch(record, [], encode, limit)
+            self._batches[key] = batch
+            if self._loop is not None and self.settings.batch_window > 0 and limit > 1:
+                batch.handle = self._loop.call_later(self.settings.batch_window, self._seal, key)
+            elif self._loop is not None:
+                batch.handle = self._loop.call_soon(self._seal, key)  # type: ignore[assignment]
+        record = batch.record
+        batch.items.append(item)
+        if message_id is not None:
+            record.message_ids.append(message_id)
             message = self.store.get_message(message_id)
             if message is not None:
                 message.callbacks.append(record.id)
-        if self._queue is not None:
-            self._queue.put_nowait(record)
+        if len(batch.items) >= batch.limit or self._loop is None:
+            self._seal(key)
         return record
 
     def replay(self, record: CallbackRecord) -> CallbackRecord:
-        """Send a recorded callback again, as a new journal entry."""
+        """Send a recorded callback again, as a new journal entry (no scenario rule applies)."""
         return self.send(
             vendor=record.vendor,
             url=record.url,
@@ -112,115 +242,405 @@ class Dispatcher:
             method=record.method,
             headers=record.headers,
             message_ids=record.message_ids,
-            accept=self._accept.get(record.id),
+            accept=record.accept,
+            ordered=record.ordered,
+            consult=False,
+            note=f"replay of {record.id}",
         )
 
     def pending(self) -> int:
-        return sum(1 for r in self.store.callbacks.values() if r.state == "pending")
+        return sum(1 for r in self.store.callbacks.values() if r.state == CB_PENDING)
+
+    def counts(self) -> dict[str, int]:
+        out = {CB_PENDING: 0, CB_DELIVERED: 0, CB_GAVE_UP: 0, CB_DROPPED: 0}
+        for record in self.store.callbacks.values():
+            out[record.state] = out.get(record.state, 0) + 1
+        return out
+
+    def busy(self) -> bool:
+        """Anything queued, in flight, waiting for a retry, being batched or held back
+        (callbacks delayed on the virtual clock wait for the clock and do not count)."""
+        return bool(
+            (self._queue is not None and not self._queue.empty())
+            or self._backlog
+            or self._in_flight
+            or self._retry
+            or self._batches
+            or self._held
+        )
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Wait until no callback is queued, in flight or waiting for a retry (tests, benchmarks)."""
+        """Wait until :meth:`busy` is false (tests, benchmarks); TimeoutError after ``timeout``."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if (self._queue is None or self._queue.empty()) and not self._in_flight and not self._retry_handles:
+        while self.busy():
+            if time.monotonic() >= deadline:
+                raise TimeoutError("callbacks still pending")
+            self._idle.clear()
+            try:
+                await asyncio.wait_for(self._idle.wait(), min(0.05, max(0.001, deadline - time.monotonic())))
+            except TimeoutError:
+                pass
+
+    # -- internals: records and plans ---------------------------------------------------------
+    def _new_record(
+        self,
+        vendor: str,
+        url: str,
+        body: bytes,
+        method: str,
+        headers: Mapping[str, str] | None,
+        message_ids: Iterable[str] | None,
+        accept: Collection[int] | None,
+        ordered: bool,
+        note: str | None,
+    ) -> CallbackRecord:
+        record = CallbackRecord(
+            id=f"cb-{next(self._ids)}",
+            vendor=vendor,
+            url=url,
+            method=method.upper(),
+            headers=dict(headers or {}),
+            body=body,
+            message_ids=list(message_ids or ()),
+            created_at=self.clock.now(),
+            accept=tuple(accept) if accept is not None else None,
+            ordered=ordered,
+            note=note,
+        )
+        self.store.add_callback(record)
+        self.stats["sent"] += 1
+        get = self.store.get_message
+        for message_id in record.message_ids:
+            message = get(message_id)
+            if message is not None:
+                message.callbacks.append(record.id)
+        return record
+
+    def _plan_for(self, message_ids: list[str]) -> CallbackPlan | None:
+        if self.scenarios is None or not self.scenarios.rules:
+            return None
+        for message_id in message_ids:
+            message = self.store.get_message(message_id)
+            if message is not None:
+                plan = self.scenarios.callback_for(message)
+                if plan is not None:
+                    return plan
+        return None
+
+    def _dispatch(self, record: CallbackRecord, plan: CallbackPlan | None) -> None:
+        if plan is None or not _changes_anything(plan):
+            self._enqueue(record)
+            return
+        if plan.drop:
+            record.state = CB_DROPPED
+            record.note = _join(record.note, "dropped by a scenario rule")
+            self.stats["dropped"] += 1
+            return
+        copies = [record]
+        for n in range(plan.duplicate):
+            copy = self._new_record(
+                record.vendor, record.url, record.body, record.method, record.headers, record.message_ids,
+                record.accept, record.ordered, f"duplicate {n + 1} of {record.id}",
+            )  # fmt: skip
+            copies.append(copy)
+        for copy in copies:
+            if plan.delay > 0:
+                copy.note = _join(copy.note, f"delayed {plan.delay:g}s by a scenario rule")
+                self._delay(copy, plan.delay, plan.reorder)
+            elif plan.reorder:
+                self._hold(copy)
+            else:
+                self._enqueue(copy)
+
+    def _delay(self, record: CallbackRecord, seconds: float, reorder: bool) -> None:
+        def due() -> None:
+            if self._delayed.pop(record.id, None) is None:
                 return
-            await asyncio.sleep(0.01)
-        raise TimeoutError("callbacks still pending")
+            self._hold(record) if reorder else self._enqueue(record)
+
+        timer = self.clock.call_later(seconds, due)
+        self._delayed[record.id] = (record, timer)
+
+    def _hold(self, record: CallbackRecord) -> None:
+        """Keep ``record`` back until the next callback to its URL has had its first attempt."""
+        record.note = _join(record.note, "held back so that a later report overtakes it")
+        handle = None
+        if self._loop is not None:
+            handle = self._loop.call_later(self.settings.reorder_hold, self._release_held, record.url, record.id)
+        self._held.setdefault(record.url, []).append((record, handle))
+
+    def _release_held(self, url: str, only: str | None = None) -> None:
+        held = self._held.get(url)
+        if not held:
+            return
+        keep = []
+        for record, handle in held:
+            if only is not None and record.id != only:
+                keep.append((record, handle))
+                continue
+            if handle is not None:
+                handle.cancel()
+            self._enqueue(record)
+        if keep:
+            self._held[url] = keep
+        else:
+            self._held.pop(url, None)
+        self._check_idle()
+
+    def _release_overtaken(self, record: CallbackRecord) -> None:
+        """``record`` has had its first attempt: release the callbacks to its URL that were held
+        back before it was created (it has now overtaken them)."""
+        number = _number(record)
+        for held, _ in list(self._held.get(record.url, ())):
+            if _number(held) < number:
+                self._release_held(record.url, held.id)
+
+    def _seal(self, key: tuple) -> None:
+        batch = self._batches.pop(key, None)
+        if batch is None:
+            return
+        if batch.handle is not None:
+            batch.handle.cancel()
+        record = batch.record
+        record.body = batch.encode(batch.items)
+        record.note = None if len(batch.items) == 1 else f"batch of {len(batch.items)} reports"
+        self._enqueue(record)
+
+    # -- internals: queueing ------------------------------------------------------------------
+    def _enqueue(self, record: CallbackRecord) -> None:
+        if record.state != CB_PENDING:
+            return
+        if record.ordered:
+            lane = self._lanes.get(record.url)
+            if lane is None:
+                lane = self._lanes[record.url] = _Lane()
+            if lane.busy:
+                lane.waiting.append(record)
+                return
+            lane.busy = True
+        self._put(record)
+
+    def _put(self, record: CallbackRecord) -> None:
+        if self._queue is None:
+            self._backlog.append(record)
+        else:
+            self._queue.put_nowait(record)
+
+    def _settled(self, record: CallbackRecord) -> None:
+        """``record`` is finished (or, while closing, had its last try): free its lane."""
+        if record.ordered:
+            lane = self._lanes.get(record.url)
+            if lane is not None:
+                if lane.waiting:
+                    self._put(lane.waiting.popleft())
+                else:
+                    del self._lanes[record.url]
+
+    def _check_idle(self) -> None:
+        if not self.busy():
+            self._idle.set()
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._closing = self._hurry = False
         self._queue = asyncio.Queue()
-        connector = aiohttp.TCPConnector(limit=self.settings.concurrency, force_close=False)
+        connector = aiohttp.TCPConnector(limit=self.settings.concurrency, limit_per_host=0)
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
             auto_decompress=False,
+            headers={"User-Agent": "sms-mockserver-callbacks"},
         )
-        for record in self.store.callbacks.values():  # queued before start (tests that reuse a store)
-            if record.state == "pending":
-                self._queue.put_nowait(record)
+        backlog, self._backlog = self._backlog, []
+        for record in backlog:
+            self._queue.put_nowait(record)
+        for key in list(self._batches):  # batches opened before start: seal them now
+            self._seal(key)
         self._workers = [
             asyncio.create_task(self._work(), name=f"callback-worker-{i}") for i in range(self.settings.concurrency)
         ]
 
-    async def stop(self) -> None:
-        """Stop the workers; try every pending callback once more within the grace period."""
-        for handle in self._retry_handles.values():
+    def reset(self) -> None:
+        """Forget everything waiting (``POST /_mock/reset``: the journal is emptied too)."""
+        for _, handle in self._retry.values():
             handle.cancel()
-        self._retry_handles.clear()
+        self._retry.clear()
+        for _, timer in self._delayed.values():
+            timer.cancel()
+        self._delayed.clear()
+        for held in self._held.values():
+            for _, handle in held:
+                if handle is not None:
+                    handle.cancel()
+        self._held.clear()
+        for batch in self._batches.values():
+            if batch.handle is not None:
+                batch.handle.cancel()
+        self._batches.clear()
+        self._lanes.clear()
+        self._backlog.clear()
+        if self._queue is not None:
+            while not self._queue.empty():
+                self._queue.get_nowait()
+        self._jitter.seed(f"callbacks:{self.rng.seed}")
+        self._check_idle()
+
+    async def stop(self, grace: float | None = None) -> dict[str, int]:
+        """Give every pending callback one more attempt within ``grace`` seconds (default: the
+        config's), log the ones still pending with their payloads, close the session.
+
+        Returns the journal's counts per state after the grace period.
+        """
+        grace = self.settings.grace if grace is None else grace
+        self._closing = True
+        if self._queue is None:  # never started: nothing can be attempted
+            self._report_leftovers()
+            return self.counts()
+        for key in list(self._batches):
+            self._seal(key)
+        for record, handle in list(self._retry.values()):
+            handle.cancel()
+            self._put(record)
+        self._retry.clear()
+        for record, timer in list(self._delayed.values()):
+            timer.cancel()
+            self._enqueue(record)
+        self._delayed.clear()
+        for url in list(self._held):
+            self._release_held(url)
+        waiting = self.pending()
+        if waiting:
+            log.info("shutdown: %d callback(s) pending, trying each once more within %gs", waiting, grace)
+        deadline = time.monotonic() + grace
+        while (not self._queue.empty() or self._in_flight) and time.monotonic() < deadline and not self._hurry:
+            self._idle.clear()
+            try:
+                await asyncio.wait_for(self._idle.wait(), min(0.05, max(0.001, deadline - time.monotonic())))
+            except TimeoutError:
+                pass
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         self._workers = []
-        pending = [r for r in self.store.callbacks.values() if r.state == "pending"]
-        if pending and self._session is not None:
-            last_try = [asyncio.create_task(self._attempt(r, final=True)) for r in pending]
-            done, not_done = await asyncio.wait(last_try, timeout=self.settings.grace)
-            for task in not_done:
-                task.cancel()
-        for record in self.store.callbacks.values():
-            if record.state == "pending":
-                log.warning(
-                    "callback %s to %s not delivered at shutdown: %s", record.id, record.url, record.body.decode("utf-8", "replace")
-                )
+        self._report_leftovers()
         if self._session is not None:
             await self._session.close()
             self._session = None
+        self._queue = None
+        self._loop = None
+        counts = self.counts()
+        if waiting:
+            log.info(
+                "shutdown: callbacks delivered %d, pending %d, gave_up %d, dropped %d",
+                counts[CB_DELIVERED], counts[CB_PENDING], counts[CB_GAVE_UP], counts[CB_DROPPED],
+            )  # fmt: skip
+        return counts
 
+    def hurry(self) -> None:
+        """End the shutdown grace period now (a second SIGINT/SIGTERM)."""
+        self._hurry = True
+        self._idle.set()
+
+    def _report_leftovers(self) -> None:
+        for record in self.store.callbacks.values():
+            if record.state == CB_PENDING:
+                log.warning(
+                    "callback %s not delivered at shutdown (%d attempt(s)): %s %s %s",
+                    record.id,
+                    len(record.attempts),
+                    record.method,
+                    record.url,
+                    record.body.decode("utf-8", "replace"),
+                )
+
+    # -- the workers ---------------------------------------------------------------------------
     async def _work(self) -> None:
         assert self._queue is not None
+        queue = self._queue
         while True:
-            record = await self._queue.get()
+            record = await queue.get()
             self._in_flight += 1
             try:
                 await self._attempt(record)
+            except asyncio.CancelledError:
+                raise
             except Exception:  # never let one bad callback stop a worker
                 log.exception("callback %s failed unexpectedly", record.id)
             finally:
                 self._in_flight -= 1
+                if not self._in_flight and queue.empty():
+                    self._check_idle()
 
-    async def _attempt(self, record: CallbackRecord, *, final: bool = False) -> None:
-        if record.state != "pending":
+    async def _attempt(self, record: CallbackRecord) -> None:
+        if record.state != CB_PENDING:
+            self._settled(record)
             return
-        assert self._session is not None
-        accept = self._accept.get(record.id)
+        session = self._session
+        assert session is not None
+        at = self.clock.now()
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None
         response_body: str | None = None
         try:
-            async with self._session.request(record.method, record.url, data=record.body if record.method != "GET" else None, headers=record.headers) as resp:
+            async with session.request(
+                record.method,
+                record.url,
+                data=record.body if record.method != "GET" else None,
+                headers=record.headers,
+                allow_redirects=False,
+            ) as resp:
                 status = resp.status
-                response_body = (await resp.content.read(2048)).decode("utf-8", "replace")
-        except asyncio.CancelledError:
+                response_body = (await resp.content.read(RESPONSE_KEPT)).decode("utf-8", "replace")
+        except asyncio.CancelledError:  # the grace period ended mid-request: journal the cut attempt
+            latency = (time.perf_counter() - started) * 1000
+            record.attempts.append(CallbackAttempt(at, None, latency, "interrupted at shutdown", None, record.url))
             raise
         except TimeoutError:
             error = "timeout"
-        except aiohttp.ClientError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        except (OSError, ValueError) as exc:
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         latency = (time.perf_counter() - started) * 1000
-        record.attempts.append(CallbackAttempt(self.clock.now(), status, latency, error, response_body))
-        ok = status is not None and (status in accept if accept is not None else 200 <= status < 300)
-        if ok:
-            record.state = "delivered"
-            self._accept.pop(record.id, None)
-            return
-        if final or len(record.attempts) >= self.settings.max_attempts:
-            record.state = "gave_up"
-            self._accept.pop(record.id, None)
-            return
-        self._schedule_retry(record)
+        record.attempts.append(CallbackAttempt(at, status, latency, error, response_body, record.url))
+        self.stats["attempts"] += 1
+        accept = record.accept
+        first = len(record.attempts) == 1
+        if status is not None and (status in accept if accept is not None else 200 <= status < 300):
+            record.state = CB_DELIVERED
+            self.stats["delivered"] += 1
+            self._settled(record)
+        elif len(record.attempts) >= self.settings.max_attempts:
+            record.state = CB_GAVE_UP
+            self.stats["gave_up"] += 1
+            self._settled(record)
+        elif self._closing:
+            self._settled(record)  # its one more try at shutdown: still pending, logged
+        else:
+            self._schedule_retry(record)
+        if first and self._held.get(record.url):
+            self._release_overtaken(record)
 
     def _schedule_retry(self, record: CallbackRecord) -> None:
         n = len(record.attempts)
         base = min(self.settings.backoff_max, self.settings.backoff_initial * 2 ** (n - 1))
-        delay = base * self.rng.uniform(0.5, 1.0)  # "equal jitter": never zero, never a herd
+        delay = base * self._jitter.uniform(0.5, 1.0)
 
         def requeue() -> None:
-            self._retry_handles.pop(record.id, None)
-            if self._queue is not None:
-                self._queue.put_nowait(record)
+            if self._retry.pop(record.id, None) is not None:
+                self._put(record)  # an ordered record keeps its lane: it is still the head
 
-        self._retry_handles[record.id] = asyncio.get_running_loop().call_later(delay, requeue)
+        assert self._loop is not None
+        self._retry[record.id] = (record, self._loop.call_later(delay, requeue))
+
+
+def _changes_anything(plan: CallbackPlan) -> bool:
+    return bool(plan.drop or plan.duplicate or plan.reorder or plan.delay > 0)
+
+
+def _number(record: CallbackRecord) -> int:
+    return int(record.id.rpartition("-")[2])
+
+
+def _join(note: str | None, more: str) -> str:
+    return more if not note else f"{note}; {more}"

@@ -116,7 +116,7 @@ async def _run(app, host: str, port: int) -> None:
 
     from .app import mounted_urls
 
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
@@ -131,14 +131,49 @@ async def _run(app, host: str, port: int) -> None:
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
         try:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
             pass
     await stop.wait()
-    print("sms-mockserver stopping", flush=True)
-    await runner.cleanup()
+    await _shutdown(app, runner, loop, signals)
+
+
+async def _shutdown(app, runner, loop, signals) -> None:
+    """Stop taking requests, give pending callbacks their grace period, log what is left.
+
+    A second SIGINT/SIGTERM during the grace period cuts it short (the pending callbacks are
+    still logged with their payloads).
+    """
+    from .app import SERVICES
+
+    services = app[SERVICES]
+    dispatcher = services.callbacks
+    pending = dispatcher.pending()
+    print(
+        f"sms-mockserver stopping: {pending} callback(s) pending, grace {dispatcher.settings.grace:g}s",
+        flush=True,
+    )
+
+    def hurry() -> None:
+        print("sms-mockserver: second signal, cutting the grace period short", flush=True)
+        dispatcher.hurry()
+
+    for sig in signals:
+        try:
+            loop.add_signal_handler(sig, hurry)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+            pass
+    await runner.cleanup()  # runs app.on_cleanup: the dispatcher's stop() with its grace period
+    counts = dispatcher.counts()
+    print(
+        "sms-mockserver stopped: callbacks "
+        + ", ".join(f"{state} {n}" for state, n in counts.items())
+        + (" (the pending ones are logged above with their payloads)" if counts["pending"] else ""),
+        flush=True,
+    )
 
 
 def _validate(args: argparse.Namespace) -> int:

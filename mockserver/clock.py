@@ -5,8 +5,10 @@ clock, never ``time.time()``, so that a test can move time forward (``POST /_moc
 see everything that became due fire at once, in order, without waiting in real time.
 
 The clock is *virtual time = real time + offset* while it runs, and a fixed instant while it is
-frozen. Timers live in one heap; a single driver task sleeps until the earliest one is due and
-is woken early whenever the clock is moved.
+frozen. Timers live in one heap; one event-loop timer is armed for the earliest of them (no
+task, no polling) and re-armed whenever the clock is moved, frozen, resumed or given an earlier
+timer. Moving the clock runs everything that became due synchronously, before the admin call
+answers.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import logging
+import math
 import re
 import time
 from collections.abc import Callable
@@ -22,6 +26,7 @@ from typing import Any
 
 BANGKOK = timezone(timedelta(hours=7), "Asia/Bangkok")
 HO_CHI_MINH = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+log = logging.getLogger("mockserver.clock")
 
 _DURATION = re.compile(r"^\s*(?P<n>-?\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
@@ -48,20 +53,54 @@ def parse_duration(value: str | int | float) -> float:
     return total
 
 
+class Timer:
+    """A pending :meth:`Clock.call_at`; :meth:`cancel` stops it from running."""
+
+    __slots__ = ("when", "callback")
+
+    def __init__(self, when: float, callback: Callable[[], Any]) -> None:
+        self.when = when
+        self.callback: Callable[[], Any] | None = callback
+
+    def cancel(self) -> None:
+        self.callback = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.callback is None
+
+
 class Clock:
-    """Virtual wall clock with timers. ``now()`` is Unix seconds (float)."""
+    """Virtual wall clock with timers. ``now()`` is Unix seconds (float).
+
+    While a timer runs, ``now()`` reads the timer's due time, not the moment the driver got to
+    it: a clock advanced by an hour fires a message's "sent" and "delivered" steps stamped at
+    their own instants (accepted + 0.2 s, + 1 s), in order, and timers they set in turn are
+    measured from those instants. The same seed thus gives the same timestamps however late the
+    event loop ran the timer.
+    """
+
+    # The driver fires timers this early at most (the loop's timer resolution); the timer still
+    # sees its own due time as ``now()``, so firing a millisecond early is invisible.
+    TOLERANCE = 0.001
 
     def __init__(self, *, frozen: bool = False, start: float | None = None) -> None:
         real = time.time()
         self._offset = 0.0 if start is None else start - real
         self._frozen_at: float | None = (start if start is not None else real) if frozen else None
-        self._timers: list[tuple[float, int, Callable[[], Any]]] = []
+        self._timers: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task | None = None
+        self._at: float | None = None  # the due time of the timer being run
+        self._firing = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._armed_for: float | None = None
+        self.fired = 0  # timers run since start (shown by GET /_mock/clock)
 
     # -- reading -----------------------------------------------------------------------------
     def now(self) -> float:
+        if self._at is not None:
+            return self._at
         if self._frozen_at is not None:
             return self._frozen_at
         return time.time() + self._offset
@@ -74,85 +113,142 @@ class Clock:
         return self._frozen_at is not None
 
     # -- moving ------------------------------------------------------------------------------
-    def advance(self, seconds: float) -> None:
+    def advance(self, seconds: float) -> int:
+        """Move forward by ``seconds`` and run every timer now due, in due order; returns how many ran."""
+        if not math.isfinite(seconds):
+            raise ValueError("not a finite duration")
         if seconds < 0:
             raise ValueError("the clock only moves forward")
+        if self._firing:
+            raise ValueError("the clock cannot be moved from inside a timer")
         if self._frozen_at is not None:
             self._frozen_at += seconds
         else:
             self._offset += seconds
-        self._fire_due()
-        self._poke()
+        fired = self._fire_due(self.now())
+        self._arm()
+        return fired
 
-    def set(self, when: float) -> None:
-        if when < self.now():
+    def set(self, when: float) -> int:
+        """Move to the instant ``when`` (Unix seconds) and run every timer now due."""
+        now = self.now()
+        if when < now:
             raise ValueError("the clock only moves forward")
-        self.advance(when - self.now())
+        return self.advance(when - now)
 
     def freeze(self) -> None:
         if self._frozen_at is None:
             self._frozen_at = self.now()
+            self._arm()
 
     def resume(self) -> None:
         if self._frozen_at is not None:
             self._offset = self._frozen_at - time.time()
             self._frozen_at = None
-            self._poke()
+            self._arm()
 
     # -- timers ------------------------------------------------------------------------------
-    def call_at(self, when: float, callback: Callable[[], Any]) -> None:
-        """Run ``callback()`` (sync) once the clock reads ``when`` or later."""
-        seq = next(self._seq)
-        heapq.heappush(self._timers, (when, seq, callback))
-        if self._timers[0][1] == seq:  # the new timer is the earliest: re-arm the driver
-            self._poke()
+    def call_at(self, when: float, callback: Callable[[], Any]) -> Timer:
+        """Run ``callback()`` (sync) once the clock reads ``when`` or later; returns a cancellable handle.
 
-    def call_later(self, delay: float, callback: Callable[[], Any]) -> None:
-        self.call_at(self.now() + delay, callback)
+        Timers due at the same instant run in the order they were set.
+        """
+        timer = Timer(when, callback)
+        heapq.heappush(self._timers, (when, next(self._seq), timer))
+        if self._timers[0][2] is timer and not self._firing:  # the new earliest: re-arm the driver
+            self._arm()
+        return timer
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> Timer:
+        return self.call_at(self.now() + delay, callback)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait until the clock has moved ``seconds`` forward (by real time or by an advance)."""
+        future = asyncio.get_running_loop().create_future()
+
+        def wake() -> None:
+            if not future.done():
+                future.set_result(None)
+
+        timer = self.call_later(seconds, wake)
+        try:
+            await future
+        finally:
+            timer.cancel()
 
     def pending(self) -> int:
-        return len(self._timers)
+        return sum(1 for _, _, timer in self._timers if timer.callback is not None)
+
+    def next_due(self) -> float | None:
+        return min((when for when, _, timer in self._timers if timer.callback is not None), default=None)
 
     def clear(self) -> None:
+        for _, _, timer in self._timers:
+            timer.cancel()
         self._timers.clear()
+        self._arm()
 
-    def _fire_due(self) -> None:
-        now = self.now()
+    def _fire_due(self, now: float) -> int:
+        if self._firing:  # a timer that moves the clock: the outer loop picks up the rest
+            return 0
         timers = self._timers
-        while timers and timers[0][0] <= now:
-            _, _, callback = heapq.heappop(timers)
-            callback()
+        fired = 0
+        self._firing = True
+        try:
+            while timers and timers[0][0] <= now:
+                when, _, timer = heapq.heappop(timers)
+                callback = timer.callback
+                if callback is None:
+                    continue
+                timer.callback = None
+                self._at = when
+                try:
+                    callback()
+                except Exception:  # one broken timer must not stop the clock
+                    log.exception("clock timer %r failed", callback)
+                finally:
+                    self._at = None
+                fired += 1
+        finally:
+            self._firing = False
+        self.fired += fired
+        return fired
 
-    def _poke(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
+    # -- the driver: one loop timer armed for the earliest due timer -------------------------
+    def _arm(self) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        while self._timers and self._timers[0][2].callback is None:
+            heapq.heappop(self._timers)  # drop cancelled timers from the top
+        if not self._timers or self._frozen_at is not None:
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = self._armed_for = None
+            return
+        due = self._timers[0][0]
+        if self._handle is not None:
+            if self._armed_for == due:
+                return
+            self._handle.cancel()
+        self._armed_for = due
+        self._handle = loop.call_at(loop.time() + max(0.0, due - self.now()), self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._handle = self._armed_for = None
+        if self._frozen_at is None:
+            self._fire_due(self.now() + self.TOLERANCE)
+        self._arm()
 
     async def start(self) -> None:
-        self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._drive(), name="mockserver-clock")
+        self._loop = asyncio.get_running_loop()
+        self._arm()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _drive(self) -> None:
-        assert self._wake is not None
-        while True:
-            self._fire_due()
-            if self._timers and self._frozen_at is None:
-                timeout: float | None = max(0.0, self._timers[0][0] - self.now())
-            else:
-                timeout = None
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = self._armed_for = None
+        self._loop = None
 
 
 def parse_instant(value: str) -> float:

@@ -1,23 +1,48 @@
-"""The delivery lifecycle: accepted -> sent -> a final state, on the shared clock.
+"""The delivery lifecycle: accepted -> (scheduled) -> sent -> a final state, on the shared clock.
 
 Every accepted message is tracked here. Its outcome (delivered by default) and timings come
 from the config's ``delivery`` section unless a scenario ``delivery`` rule says otherwise; each
-transition is stamped on the message's timeline and handed to its vendor (``Vendor.on_status``),
-which updates its own view and fires the delivery report through the callback dispatcher.
+transition is stamped on the message's timeline (at the clock instant it was due, so an
+advanced clock still shows realistic timestamps) and handed to its vendor
+(``Vendor.on_status``), which updates its own view and fires the delivery report through the
+callback dispatcher.
+
+Rules of the road (decisions the issue leaves open):
+
+* ``sent`` comes ``sent_after`` after the start, the final state ``final_after`` after it; a
+  rule's ``after`` shorter than ``sent_after`` pulls ``sent`` forward with it.
+* A scheduled send (``track(start_at=...)``) waits in ``scheduled`` and counts its timings from
+  ``start_at``; a ``start_at`` in the past starts at once.
+* A ``pending`` outcome goes to ``sent`` and stays there (``final.pending`` is true) until
+  someone finishes it by hand.
+* Finishing by hand (``POST /_mock/messages/{id}/deliver``) always stamps the state and always
+  reports it, even when the message is already in that state: it is how a test fires a report
+  (again) on purpose. Steps still scheduled for that message are then ignored.
+* A cancelled message (FPT cancel-ads) stops where it is put; its scheduled steps are ignored.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
-from .store import DELIVERED, FINAL_STATES, PENDING, SCHEDULED, SENT, Message
+from .store import ACCEPTED, DELIVERED, EXPIRED, FAILED, FINAL_STATES, PENDING, REJECTED, SCHEDULED, SENT, Message
 
 if TYPE_CHECKING:
     from .clock import Clock
     from .scenarios import ScenarioEngine
     from .store import Store
+
+log = logging.getLogger("mockserver.delivery")
+
+# What POST /_mock/messages/{id}/deliver accepts.
+# What a person may force a message to (POST /_mock/messages/{id}/deliver): the vendor-neutral
+# outcomes every vendor reports. A vendor-specific state such as FPT's "cancelled" only comes
+# from that vendor's own API.
+MANUAL_STATES = frozenset({DELIVERED, FAILED, EXPIRED, REJECTED, SENT, PENDING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,31 +74,53 @@ class Delivery:
         if start_at is not None and start_at > begin:
             self._move(message, SCHEDULED)
             begin = start_at
+            message.fields.setdefault("scheduled_at", start_at)
         sent_after = min(self.timings.sent_after, final_after)
-        self.clock.call_at(begin + sent_after, lambda: self._move(message, SENT))
+        call_at = self.clock.call_at
+        call_at(begin + sent_after, partial(self._move, message, SENT))
         if final != PENDING:
-            self.clock.call_at(begin + final_after, lambda: self._move(message, final))
+            call_at(begin + final_after, partial(self._move, message, final))
         else:
             message.final["pending"] = True
 
     def finish_now(self, message: Message, status: str, code: str | None = None) -> None:
-        """Move ``message`` to ``status`` at once (``POST /_mock/messages/{id}/deliver``)."""
+        """Move ``message`` to ``status`` at once (``POST /_mock/messages/{id}/deliver``).
+
+        A final status passes through ``sent`` first when the message was not sent yet, and is
+        reported even if the message already had it. ``pending`` holds the message where it is
+        (its scheduled final step is ignored) until it is finished by hand.
+        """
+        if status not in MANUAL_STATES:
+            raise ValueError(f"status must be one of {sorted(MANUAL_STATES)}")
         if code is not None:
             message.final["code"] = code
-        if status in FINAL_STATES and message.status not in (SENT,) and message.status not in FINAL_STATES:
-            self._move(message, SENT)
-        self._move(message, status, force=True)
+        if status == PENDING:
+            message.final["pending"] = True
+            return
+        message.final.pop("pending", None)
+        message.final["manual"] = True
+        if status in FINAL_STATES and message.status in (ACCEPTED, SCHEDULED):
+            self._move(message, SENT, force=True)
+        self._move(message, status, force=True, again=True)
 
     def cancel(self, message: Message, status: str) -> None:
         """A cancelled message (FPT cancel-ads) stops here; later timers leave it alone."""
+        message.final["cancelled"] = True
         self._move(message, status, force=True)
 
-    def _move(self, message: Message, status: str, *, force: bool = False) -> None:
-        if message.status in FINAL_STATES and not force:
-            return  # finished by hand or cancelled: the scheduled steps no longer apply
-        if message.status == status:
+    def _move(self, message: Message, status: str, *, force: bool = False, again: bool = False) -> None:
+        if not force:
+            final = message.final
+            if message.status in FINAL_STATES or final.get("cancelled") or final.get("manual"):
+                return  # finished by hand or cancelled: the scheduled steps no longer apply
+            if status in FINAL_STATES and final.get("pending"):
+                return  # held in flight until finished by hand
+        if message.status == status and not again:
             return
         self.store.set_status(message, status, self.clock.now())
         listener = self.listeners.get(message.vendor)
         if listener is not None:
-            listener(message)
+            try:
+                listener(message)
+            except Exception:  # a vendor's report bug must not stop the other messages' lifecycles
+                log.exception("%s: on_status failed for message %s (%s)", message.vendor, message.id, status)

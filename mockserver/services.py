@@ -37,10 +37,10 @@ class Services:
         cb = config.section("callbacks")
         allowed = cb.get("allowed_hosts")
         settings = CallbackSettings(
-            **{k: cb[k] for k in ("max_attempts", "backoff_initial", "backoff_max", "timeout", "concurrency", "grace") if k in cb},
-            allowed_hosts=tuple(h.lower() for h in allowed) if allowed is not None else None,
+            **{k: v for k, v in cb.items() if k != "allowed_hosts"},
+            allowed_hosts=tuple(h.lower().rstrip(".") for h in allowed) if allowed is not None else None,
         )
-        dispatcher = Dispatcher(store, clock, rng, settings)
+        dispatcher = Dispatcher(store, clock, rng, settings, scenarios)
         d = config.section("delivery")
         delivery = Delivery(clock, store, scenarios, DeliveryTimings(**d))
         return cls(config, clock, rng, store, scenarios, dispatcher, delivery)
@@ -49,6 +49,7 @@ class Services:
         """Back to the start-up state: journals emptied, balances and OTPs as configured,
         the start-up scenario, the random sequence restarted."""
         self.clock.clear()
+        self.callbacks.reset()
         self.store.clear()
         self.rng.reset()
         self.scenarios.reset()

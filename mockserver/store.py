@@ -111,6 +111,11 @@ class OtpRecord:
         }
 
 
+# Callback states: every callback is in the journal in one of these, never missing.
+CB_PENDING, CB_DELIVERED, CB_GAVE_UP, CB_DROPPED = "pending", "delivered", "gave_up", "dropped"
+CALLBACK_STATES = (CB_PENDING, CB_DELIVERED, CB_GAVE_UP, CB_DROPPED)
+
+
 @dataclass(slots=True)
 class CallbackAttempt:
     at: float
@@ -118,6 +123,7 @@ class CallbackAttempt:
     latency_ms: float
     error: str | None
     response_body: str | None = None
+    url: str | None = None
 
 
 @dataclass(slots=True)
@@ -130,8 +136,11 @@ class CallbackRecord:
     body: bytes
     message_ids: list[str]
     created_at: float
-    state: str = "pending"  # pending -> delivered | gave_up
+    state: str = CB_PENDING  # pending -> delivered | gave_up; or dropped by a scenario rule
     attempts: list[CallbackAttempt] = field(default_factory=list)
+    accept: tuple[int, ...] | None = None  # statuses that count as received; None: any 2xx
+    ordered: bool = False  # sent one at a time, in order, per destination URL
+    note: str | None = None  # why it is special: duplicate, delayed, held back, replay, dropped
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,9 +153,11 @@ class CallbackRecord:
             "message_ids": self.message_ids,
             "created_at": self.created_at,
             "state": self.state,
+            "note": self.note,
             "attempts": [
                 {
                     "at": a.at,
+                    "url": a.url or self.url,
                     "status": a.status,
                     "latency_ms": round(a.latency_ms, 3),
                     "error": a.error,
@@ -263,9 +274,16 @@ class Store:
 
     # -- callbacks ---------------------------------------------------------------------------
     def add_callback(self, record: CallbackRecord) -> CallbackRecord:
-        self.callbacks[record.id] = record
-        if len(self.callbacks) > self.journal_size:
-            self.callbacks.popitem(last=False)
+        """Journal a callback; past ``journal_size`` the oldest *finished* one is dropped
+        (a pending callback is never dropped from the journal)."""
+        callbacks = self.callbacks
+        callbacks[record.id] = record
+        if len(callbacks) > self.journal_size:
+            for _ in range(len(callbacks)):
+                oldest_id, oldest = callbacks.popitem(last=False)
+                if oldest.state != CB_PENDING:
+                    break
+                callbacks[oldest_id] = oldest  # still pending: keep it (moved to the end)
         return record
 
     def iter_callbacks(self) -> Iterator[CallbackRecord]:

@@ -185,7 +185,7 @@ async def test_scheduled_delivery_waits_for_its_time(client) -> None:
     states = [s for s, _ in message.timeline]
     assert states == ["accepted", "scheduled", "sent", "delivered"]
     sent_at = dict((s, t) for s, t in message.timeline)["sent"]
-    assert sent_at >= when.timestamp()
+    assert sent_at >= when.replace(microsecond=0).timestamp()  # the schedule has whole seconds
 
 
 @pytest.mark.parametrize(
