@@ -20,7 +20,8 @@ from aiohttp import web
 from . import errors as E
 from .config import Config, build_config, config_from_dict, load_config
 from .errors import VendorError
-from .scenarios import Answer
+from . import faults
+from .scenarios import CURRENT, SLOW_BODY, Answer, Fault
 from .services import Services
 from .store import RequestLog
 from .vendor import Call, Mount, Operation, Vendor
@@ -53,7 +54,6 @@ def create_app(
     elif isinstance(config, str | Path):
         config = load_config(config)
     services = Services.build(config, seed=seed, frozen_clock=frozen_clock)
-    services.scenarios.load_startup(default_scenario_files() if scenarios is None else scenarios)
 
     app = web.Application(client_max_size=config.max_body_bytes)
     app[SERVICES] = services
@@ -68,6 +68,8 @@ def create_app(
             for host in mount.hosts:
                 app.add_domain(host, _vendor_app(vendor, mount, config))
             app.add_subapp(mount.prefix, _vendor_app(vendor, mount, config))
+    # After the vendors: scenarios are checked against their tables and expand per vendor.
+    services.scenarios.load_startup(default_scenario_files() if scenarios is None else scenarios)
 
     from .admin import admin_app
 
@@ -125,6 +127,9 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
         except Answer as answer:
             outcome = answer.outcome
             response = answer.response
+        except Fault as fault:
+            outcome = f"fault:{fault.kind}"
+            response = await faults.perform(request, fault)
         except web.HTTPMethodNotAllowed:
             outcome = generic[E.METHOD_NOT_ALLOWED]
             response = routing_error(E.METHOD_NOT_ALLOWED, None)
@@ -138,8 +143,15 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
             log.exception("%s: unexpected error on %s %s", vendor.name, request.method, request.path)
             outcome = generic[E.INTERNAL]
             response = routing_error(E.INTERNAL, request.get("call"))
-        latency = (time.perf_counter() - started) * 1000
         call: Call | None = request.get("call")
+        if call is not None:
+            slow = request.get(SLOW_BODY)
+            if slow is not None and isinstance(response, web.Response):
+                outcome = f"{outcome}+slow_body" if outcome != "ok" else "fault:slow_body"
+                response = await faults.dribble(request, response, slow)
+            if CURRENT.get() is not None:
+                CURRENT.set(None)  # keep-alive requests share a task: forget this one's facts
+        latency = (time.perf_counter() - started) * 1000
         services = vendor.services
         services.store.log_request(
             RequestLog(
@@ -148,7 +160,7 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
                 call.operation.name if call is not None else None,
                 request.method,
                 request.path,
-                response.status,
+                faults.NO_ANSWER if outcome.startswith("fault:") and outcome != "fault:slow_body" else response.status,
                 outcome,
                 latency,
             )
