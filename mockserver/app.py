@@ -9,6 +9,7 @@ to the request journal and the access log.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable
@@ -115,6 +116,34 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
             return mount.render_error(None, row, row.message, {})
         return vendor.error_response(call, exc)
 
+    def journal(request: web.Request, started: float, status: int, outcome: str) -> None:
+        call: Call | None = request.get("call")
+        latency = (time.perf_counter() - started) * 1000
+        services = vendor.services
+        services.store.log_request(
+            RequestLog(
+                services.clock.now(),
+                vendor.name,
+                call.operation.name if call is not None else None,
+                request.method,
+                request.path,
+                status,
+                outcome,
+                latency,
+            )
+        )
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "%s %s %s %s -> %d %s %.1fms",
+                vendor.name,
+                call.operation.name if call is not None else "-",
+                request.method,
+                request.path,
+                status,
+                outcome,
+                latency,
+            )
+
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         started = time.perf_counter()
@@ -129,7 +158,11 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
             response = answer.response
         except Fault as fault:
             outcome = f"fault:{fault.kind}"
-            response = await faults.perform(request, fault)
+            try:
+                response = await faults.perform(request, fault)
+            except asyncio.CancelledError:  # the client left and the server cancels its handlers
+                journal(request, started, faults.NO_ANSWER, outcome)
+                raise
         except web.HTTPMethodNotAllowed:
             outcome = generic[E.METHOD_NOT_ALLOWED]
             response = routing_error(E.METHOD_NOT_ALLOWED, None)
@@ -151,31 +184,8 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
                 response = await faults.dribble(request, response, slow)
             if CURRENT.get() is not None:
                 CURRENT.set(None)  # keep-alive requests share a task: forget this one's facts
-        latency = (time.perf_counter() - started) * 1000
-        services = vendor.services
-        services.store.log_request(
-            RequestLog(
-                services.clock.now(),
-                vendor.name,
-                call.operation.name if call is not None else None,
-                request.method,
-                request.path,
-                faults.NO_ANSWER if outcome.startswith("fault:") and outcome != "fault:slow_body" else response.status,
-                outcome,
-                latency,
-            )
-        )
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info(
-                "%s %s %s %s -> %d %s %.1fms",
-                vendor.name,
-                call.operation.name if call is not None else "-",
-                request.method,
-                request.path,
-                response.status,
-                outcome,
-                latency,
-            )
+        no_answer = outcome.startswith("fault:") and outcome != "fault:slow_body"
+        journal(request, started, faults.NO_ANSWER if no_answer else response.status, outcome)
         return response
 
     return middleware

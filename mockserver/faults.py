@@ -91,14 +91,13 @@ async def dribble(request: web.Request, response: web.Response, slow: SlowBody) 
         return response
     stream = web.StreamResponse(status=response.status, reason=response.reason, headers=response.headers)
     stream.content_length = len(body)
-    chunks = max(1, min(slow.chunks, len(body))) if body else 1
-    size = -(-len(body) // chunks) if body else 0
-    pause = slow.duration / chunks
+    size = max(1, -(-len(body) // max(1, slow.chunks)))
+    pieces = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
+    pause = slow.duration / len(pieces)  # the last piece completes the body at ``duration``
     try:
         await stream.prepare(request)
-        for i in range(chunks):
+        for piece in pieces:
             await asyncio.sleep(pause)
-            piece = body[i * size : (i + 1) * size]
             if piece:
                 await stream.write(piece)
     except ConnectionError:

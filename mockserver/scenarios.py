@@ -412,21 +412,35 @@ def _validator() -> Any:
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+def _type_mismatch(error: Any) -> bool:
+    """An error that only says "this branch wants another type" (not worth showing)."""
+    if error.relative_path:
+        return False
+    if error.validator == "type":
+        return True
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        return all(_type_mismatch(e) for e in error.context if not e.relative_path)
+    return False
+
+
 def _schema_message(error: Any) -> tuple[tuple, str]:
     """A readable message and the path it is about (the offending key for unknown keys)."""
     from jsonschema.exceptions import best_match
 
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        relevant = [e for e in error.context if not _type_mismatch(e)]
+        if not relevant:
+            break
+        error = best_match(relevant)
     path = tuple(error.absolute_path)
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        deepest = best_match(error.context)
-        # A scalar where an object was also allowed: the plain-type branch says it best.
-        return tuple(deepest.absolute_path) or path, deepest.message
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {}))
         extra = [k for k in error.instance if k not in known]
         if extra:
             allowed = ", ".join(sorted(known))
             return path + (extra[0],), f"unknown key {extra[0]!r} (allowed: {allowed})"
+    if error.validator in ("minProperties", "maxProperties") and isinstance(error.instance, dict) and "properties" in error.schema:
+        return path, f"give exactly one of {', '.join(error.schema['properties'])}" if error.validator == "maxProperties" else f"give one of {', '.join(error.schema['properties'])}"
     return path, error.message
 
 
@@ -568,10 +582,16 @@ def check(located: Located, vendors: Mapping[str, Vendor] | None = None) -> tupl
     for error in _validator().iter_errors(data):
         found.append(_schema_message(error))
     warnings: list[tuple[tuple, str]] = []
-    if not found and isinstance(data, dict):
+    # Rules the schema accepts get the checks it cannot make (a rule with schema errors is
+    # skipped: its shape is unknown).
+    broken = {path[1] for path, _ in found if len(path) >= 2 and path[0] == "rules"}
+    top_ok = all(len(path) >= 2 and path[0] == "rules" for path, _ in found)
+    if top_ok and isinstance(data, dict):
         if (data.get("magic_recipients") or data.get("error_header")) and vendors is not None and not vendors:
             warnings.append(((), "no vendor is mounted: the generated rules are empty"))
         for i, rule in enumerate(data.get("rules") or ()):
+            if i in broken:
+                continue
             p, w = _check_rule(rule, ("rules", i), vendors)
             found.extend(p)
             warnings.extend(w)
@@ -655,7 +675,7 @@ def magic_markdown(vendors: Iterable[Vendor]) -> str:
     for m in magic_numbers(vendors):
         if m.row is not None:
             code = f" (code `{m.row.code}`)" if m.row.code is not None else ""
-            answer = f"`{m.row.message}`{code}"
+            answer = "`" + m.row.message.replace("|", "\\|") + "`" + code
             lines.append(f"| {m.vendor} | `{m.number}` | error `{m.outcome}` on {', '.join(m.operations) or 'every operation'} | {m.row.status} | {answer} |")
         else:
             lines.append(f"| {m.vendor} | `{m.number}` | accepted, delivery ends `{m.outcome}` | 200 | the vendor's success answer |")
@@ -717,7 +737,10 @@ class ScenarioEngine:
 
     def load_startup(self, files: Iterable[str | Path]) -> None:
         """Load the start-up scenario (all files checked before any is used)."""
-        files = list(files)
+        from .scenario_files import find_scenario
+
+        # A shipped scenario may be named without its path: ``--scenario outage``.
+        files = [p if Path(p).exists() else (find_scenario(str(p)) or p) for p in files]
         specs: list[tuple[Mapping[str, Any], str]] = []
         problems: list[str] = []
         for path in files:
@@ -838,10 +861,14 @@ class ScenarioEngine:
             if cands.gate is not None and cands.gate.isdisjoint(keys):
                 return
         headers = call.request.headers
+        limited = False  # the first matching rate_limit rule is this request's limit
         for rule in cands.rules:
+            if rule.rate is not None and limited:
+                continue
             if not rule.matches_facts(facts, keys, headers):
                 continue
             if rule.rate is not None:
+                limited = True
                 rate = rule.rate
                 bucket = (vendor.name, str(facts.get("account"))) if rate.per_account else (vendor.name,)
                 rule.matches += 1

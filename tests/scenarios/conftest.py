@@ -1,0 +1,62 @@
+"""Fixtures for the scenario tests: a real server loaded with an inline scenario, and helpers
+that speak to any vendor through its ``sample_send`` / ``sample_recipient`` only."""
+
+from __future__ import annotations
+
+import html
+import json
+import textwrap
+from typing import Any
+
+import pytest
+
+from mockserver.app import SERVICES
+from mockserver.errors import ErrorRow
+from mockserver.vendors import discover
+
+VENDORS = [v.name for v in discover()]
+
+
+@pytest.fixture
+def scenario_client(aiohttp_client, make_app, tmp_path):
+    """``await scenario_client(yaml_text=None, files=(), seed=1234, **make_app_kw)``."""
+    count = 0
+
+    async def make(text: str | None = None, *, files: tuple[str, ...] = (), seed: int = 1234, **kw: Any):
+        nonlocal count
+        scenarios: list[Any] = list(files)
+        if text is not None:
+            count += 1
+            path = tmp_path / f"scenario{count}.yaml"
+            path.write_text(textwrap.dedent(text), encoding="utf-8")
+            scenarios.append(path)
+        return await aiohttp_client(make_app(seed=seed, scenarios=scenarios, **kw))
+
+    return make
+
+
+def services(client) -> Any:
+    return client.server.app[SERVICES]
+
+
+def vendor_of(client, name: str) -> Any:
+    return services(client).vendors[name]
+
+
+async def send(client, vendor: Any, recipient: str | None = None, text: str = "Hello", headers: dict | None = None):
+    """One valid single send to ``vendor``; returns (status, body bytes, response headers)."""
+    req = vendor.sample_send(recipient or vendor.sample_recipient(500), text)
+    async with client.session.request(
+        req.method, client.make_url(req.path), data=req.body, headers={**req.headers, **(headers or {})}
+    ) as resp:
+        return resp.status, await resp.read(), resp.headers
+
+
+def shows_row(status: int, body: bytes, row: ErrorRow, detail: str | None = None) -> bool:
+    """Whether an answer is ``row`` as its vendor renders it: its HTTP status, and its text (or
+    code) in the body, whatever the body's format."""
+    text = body.decode("utf-8", "replace")
+    message = detail or row.message
+    forms = {message, html.escape(message, quote=False), json.dumps(message)[1:-1]}
+    found = any(f in text for f in forms) or (row.code is not None and str(row.code) in text)
+    return status == row.status and found
