@@ -39,6 +39,11 @@ def services(client) -> Any:
     return client.server.app[SERVICES]
 
 
+def messages(client) -> list[Any]:
+    """The journaled messages, oldest first."""
+    return list(services(client).store.messages.values())
+
+
 def vendor_of(client, name: str) -> Any:
     return services(client).vendors[name]
 
