@@ -195,10 +195,6 @@ def admin_app(services: Services) -> web.Application:
         services.reset()
         return json_response({"status": "reset"})
 
-    @routes.get("/scenario")
-    async def scenario(_: web.Request) -> web.Response:
-        return json_response({"rules": services.scenarios.describe()})
-
     @routes.get("/clock")
     async def clock(_: web.Request) -> web.Response:
         return json_response(_clock_state(services))
@@ -241,6 +237,9 @@ def admin_app(services: Services) -> web.Application:
 
     app = web.Application()
     app.add_routes(routes)
+    from .scenario_api import register
+
+    register(app, services.scenarios)  # /_mock/scenario: GET, PUT, POST rules, DELETE rules/{id}
     return app
 
 

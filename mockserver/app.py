@@ -9,6 +9,7 @@ to the request journal and the access log.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable
@@ -20,7 +21,8 @@ from aiohttp import web
 from . import errors as E
 from .config import Config, build_config, config_from_dict, load_config
 from .errors import VendorError
-from .scenarios import Answer
+from . import faults
+from .scenarios import CURRENT, SLOW_BODY, Answer, Fault
 from .services import Services
 from .store import RequestLog
 from .vendor import Call, Mount, Operation, Vendor
@@ -53,7 +55,6 @@ def create_app(
     elif isinstance(config, str | Path):
         config = load_config(config)
     services = Services.build(config, seed=seed, frozen_clock=frozen_clock)
-    services.scenarios.load_startup(default_scenario_files() if scenarios is None else scenarios)
 
     app = web.Application(client_max_size=config.max_body_bytes)
     app[SERVICES] = services
@@ -68,6 +69,8 @@ def create_app(
             for host in mount.hosts:
                 app.add_domain(host, _vendor_app(vendor, mount, config))
             app.add_subapp(mount.prefix, _vendor_app(vendor, mount, config))
+    # After the vendors: scenarios are checked against their tables and expand per vendor.
+    services.scenarios.load_startup(default_scenario_files() if scenarios is None else scenarios)
 
     from .admin import admin_app
 
@@ -114,6 +117,34 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
             return mount.render_error(None, row, row.message, exc.context)
         return vendor.error_response(call, exc)
 
+    def journal(request: web.Request, started: float, status: int, outcome: str) -> None:
+        call: Call | None = request.get("call")
+        latency = (time.perf_counter() - started) * 1000
+        services = vendor.services
+        services.store.log_request(
+            RequestLog(
+                services.clock.now(),
+                vendor.name,
+                call.operation.name if call is not None else None,
+                request.method,
+                request.path,
+                status,
+                outcome,
+                latency,
+            )
+        )
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "%s %s %s %s -> %d %s %.1fms",
+                vendor.name,
+                call.operation.name if call is not None else "-",
+                request.method,
+                request.path,
+                status,
+                outcome,
+                latency,
+            )
+
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         started = time.perf_counter()
@@ -126,6 +157,13 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
         except Answer as answer:
             outcome = answer.outcome
             response = answer.response
+        except Fault as fault:
+            outcome = f"fault:{fault.kind}"
+            try:
+                response = await faults.perform(request, fault)
+            except asyncio.CancelledError:  # the client left and the server cancels its handlers
+                journal(request, started, faults.NO_ANSWER, outcome)
+                raise
         except web.HTTPMethodNotAllowed:
             outcome = generic[E.METHOD_NOT_ALLOWED]
             response = routing_error(E.METHOD_NOT_ALLOWED, None, request)
@@ -139,32 +177,16 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
             log.exception("%s: unexpected error on %s %s", vendor.name, request.method, request.path)
             outcome = generic[E.INTERNAL]
             response = routing_error(E.INTERNAL, request.get("call"), request)
-        latency = (time.perf_counter() - started) * 1000
         call: Call | None = request.get("call")
-        services = vendor.services
-        services.store.log_request(
-            RequestLog(
-                services.clock.now(),
-                vendor.name,
-                call.operation.name if call is not None else None,
-                request.method,
-                request.path,
-                response.status,
-                outcome,
-                latency,
-            )
-        )
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info(
-                "%s %s %s %s -> %d %s %.1fms",
-                vendor.name,
-                call.operation.name if call is not None else "-",
-                request.method,
-                request.path,
-                response.status,
-                outcome,
-                latency,
-            )
+        if call is not None:
+            slow = request.get(SLOW_BODY)
+            if slow is not None and isinstance(response, web.Response):
+                outcome = f"{outcome}+slow_body" if outcome != "ok" else "fault:slow_body"
+                response = await faults.dribble(request, response, slow)
+            if CURRENT.get() is not None:
+                CURRENT.set(None)  # keep-alive requests share a task: forget this one's facts
+        no_answer = outcome.startswith("fault:") and outcome != "fault:slow_body"
+        journal(request, started, faults.NO_ANSWER if no_answer else response.status, outcome)
         return response
 
     return middleware

@@ -2,7 +2,8 @@
 
 ``serve`` runs the server until Ctrl-C/SIGTERM and then stops cleanly (pending callbacks get
 their grace period); ``validate`` checks config and scenario files (exit 2 on problems);
-``vendors`` lists every mounted endpoint; ``config`` prints the effective config.
+``vendors`` lists every mounted endpoint; ``config`` prints the effective config; ``magic``
+prints the magic recipient numbers as a markdown table.
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-format", choices=("text", "json"), default="text")
     serve.add_argument("--quiet", action="store_true", help="no access log")
 
-    validate = sub.add_parser("validate", help="check config or scenario files")
+    validate = sub.add_parser("validate", help="check config or scenario files (exit 2 on problems)")
     validate.add_argument("files", nargs="+", type=Path)
+
+    magic = sub.add_parser("magic", help="print the magic recipient numbers of every vendor (markdown)")
+    magic.add_argument("--vendor", action="append", help="only these vendors (repeatable)")
 
     sub.add_parser("vendors", help="list every mounted endpoint")
 
@@ -46,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"serve": _serve, "validate": _validate, "vendors": _vendors, "config": _config}[args.command]
+    handler = {"serve": _serve, "validate": _validate, "vendors": _vendors, "config": _config, "magic": _magic}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -177,21 +181,35 @@ async def _shutdown(app, runner, loop, signals) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """Config and scenario files; scenarios are also checked against the mounted vendors (their
+    operations and error tables). Problems print as ``file:line:col: rule NAME: what``."""
     from .config import check
-    from .scenarios import validate
+    from .scenarios import check as check_scenario
+    from .scenarios import looks_like_scenario
     from .yamlfile import YamlSyntaxError, load
 
+    vendors = None
     bad = 0
     for path in args.files:
         try:
             located = load(path)
-        except (OSError, YamlSyntaxError) as exc:
-            print(f"{path}: {exc}", file=sys.stderr)
+        except YamlSyntaxError as exc:
+            print(f"{path}: invalid YAML", file=sys.stderr)
+            print(f"  {exc}", file=sys.stderr)
             bad += 1
             continue
-        data = located.data
-        kind = "scenario" if isinstance(data, dict) and "rules" in data else "config"
-        problems = validate(located) if kind == "scenario" else check(located)
+        except OSError as exc:
+            print(f"{path}: {exc.strerror}", file=sys.stderr)
+            bad += 1
+            continue
+        if looks_like_scenario(located.data):
+            kind = "scenario"
+            if vendors is None:
+                vendors = _mounted_vendors()
+            problems, warnings = check_scenario(located, vendors)
+        else:
+            kind = "config"
+            problems, warnings = check(located), []
         if problems:
             bad += 1
             print(f"{path}: invalid {kind}", file=sys.stderr)
@@ -199,7 +217,28 @@ def _validate(args: argparse.Namespace) -> int:
                 print(f"  {problem}", file=sys.stderr)
         else:
             print(f"{path}: valid {kind}")
+        for warning in warnings:
+            print(f"  warning: {warning}", file=sys.stderr)
     return EXIT_INVALID if bad else 0
+
+
+def _mounted_vendors() -> dict:
+    from .app import SERVICES, create_app
+
+    return create_app(scenarios=[])[SERVICES].vendors
+
+
+def _magic(args: argparse.Namespace) -> int:
+    from .scenarios import magic_markdown
+
+    vendors = _mounted_vendors()
+    chosen = [vendors[name] for name in args.vendor] if args.vendor else list(vendors.values())
+    unknown = sorted(set(args.vendor or ()) - set(vendors))
+    if unknown:
+        print(f"mockserver: unknown vendor {', '.join(unknown)} (known: {', '.join(sorted(vendors))})", file=sys.stderr)
+        return EXIT_INVALID
+    print(magic_markdown(chosen), end="")
+    return 0
 
 
 def _vendors(args: argparse.Namespace) -> int:

@@ -25,6 +25,12 @@ NOT_FOUND = "not_found"  # unknown path under a vendor's prefix or host
 METHOD_NOT_ALLOWED = "method_not_allowed"
 INTERNAL = "internal"  # an unexpected exception in our code: still the vendor's shape
 GENERIC_KINDS = (BAD_BODY, MEDIA_TYPE, TOO_LARGE, NOT_FOUND, METHOD_NOT_ALLOWED, INTERNAL)
+# Optional kinds a vendor may map too; scenarios name them ``@rate_limited`` / ``@unavailable``.
+# Unmapped, the scenario engine falls back to the table's first 429 (503) row, and then to a
+# 429 "Too many requests" in the vendor's own shape (to the INTERNAL row).
+RATE_LIMITED = "rate_limited"  # over the vendor's requests-per-second limit
+UNAVAILABLE = "unavailable"  # the vendor is down for maintenance / overloaded
+OPTIONAL_KINDS = (RATE_LIMITED, UNAVAILABLE)
 
 
 @dataclass(frozen=True, slots=True)

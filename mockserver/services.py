@@ -33,7 +33,7 @@ class Services:
         clock = Clock(frozen=frozen_clock)
         rng = Randomness(seed)
         store = Store(config.journal_size)
-        scenarios = ScenarioEngine(rng)
+        scenarios = ScenarioEngine(rng, clock)
         cb = config.section("callbacks")
         allowed = cb.get("allowed_hosts")
         settings = CallbackSettings(
@@ -43,7 +43,9 @@ class Services:
         dispatcher = Dispatcher(store, clock, rng, settings, scenarios)
         d = config.section("delivery")
         delivery = Delivery(clock, store, scenarios, DeliveryTimings(**d))
-        return cls(config, clock, rng, store, scenarios, dispatcher, delivery)
+        services = cls(config, clock, rng, store, scenarios, dispatcher, delivery)
+        scenarios.vendors = services.vendors  # filled by create_app; magic numbers and checks use it
+        return services
 
     def reset(self) -> None:
         """Back to the start-up state: journals emptied, balances and OTPs as configured,

@@ -132,7 +132,7 @@ class Call:
 
         raw = await self.raw()
         req = self.request
-        return RequestRecord(req.method, req.path, {"Content-Type": req.headers.get("Content-Type", "")}, raw.decode("utf-8", "replace"))
+        return RequestRecord(req.method, req.path_qs, {"Content-Type": req.headers.get("Content-Type", "")}, raw.decode("utf-8", "replace"))
 
     def media_type(self) -> str:
         return self.request.content_type  # "application/octet-stream" when absent

@@ -225,9 +225,9 @@ async def test_same_seed_same_ids(aiohttp_client, make_app):
 
 async def test_sample_send_is_a_valid_request(client):
     vendor = services_of(client).vendors["ants"]
-    sample = vendor.sample_send(vendor.sample_recipient(7), "hello")
+    sample = vendor.sample_send(vendor.sample_recipient(500), "hello")  # 1..899: magic numbers
     resp = await client.request(sample.method, sample.path, data=sample.body, headers=sample.headers)
     data = await resp.json()
     assert resp.status == 200, data
-    assert data["details"][0]["to"] == "66800000007"
+    assert data["details"][0]["to"] == "66899900500"
     assert data["details"][0]["status"]["code"] == "101"

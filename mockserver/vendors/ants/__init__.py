@@ -198,7 +198,7 @@ class Ants(Vendor):
         )
 
     def sample_recipient(self, n: int) -> str:
-        return f"66800000{n:03d}"
+        return f"66899900{n:03d}"
 
     def describe(self) -> dict[str, Any]:
         return {

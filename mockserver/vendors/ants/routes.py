@@ -118,11 +118,6 @@ async def read_body(call: Call, *, optional: bool = False) -> dict[str, Any]:
     raise VendorError("UNSUPPORTED_CONTENT_TYPE")
 
 
-def _record(call: Call, raw: bytes) -> RequestRecord:
-    req = call.request
-    return RequestRecord(req.method, req.path_qs, {"Content-Type": req.headers.get("Content-Type", "")}, raw.decode("utf-8", "replace"))
-
-
 def _user(call: Call, model: AntsModel):
     return model.authenticate(call.request.headers.get("Authorization"))
 
@@ -150,7 +145,7 @@ class Handlers:
             sender=messages[0].sender,
         )
         bulk_id = client_bulk_id or model.new_bulk_id()
-        record = _record(call, await call.raw())
+        record = await call.record()
         details = []
         for sms in messages:
             for dest in sms.destinations:
@@ -204,7 +199,7 @@ class Handlers:
         await call.consult(account=account.username, recipients=[phone], sender=config.sender)
         state = model.issue_otp(account, config, phone)
         state.notify = notify
-        return self._send_otp(call, account, state, await call.raw())
+        return self._send_otp(call, account, state, await call.record())
 
     async def resend_otp(self, call: Call) -> web.Response:
         model = self.model
@@ -216,9 +211,9 @@ class Handlers:
             raise VendorError("OTP_ALREADY_VERIFIED")
         state = model.issue_otp(account, old.config, old.record.phone, otp_id=old.otp_id)
         state.notify = old.notify
-        return self._send_otp(call, account, state, await call.raw())
+        return self._send_otp(call, account, state, await call.record())
 
-    def _send_otp(self, call: Call, account: Any, state: Any, raw: bytes) -> web.Response:
+    def _send_otp(self, call: Call, account: Any, state: Any, record: RequestRecord) -> web.Response:
         model = self.model
         phone = state.record.phone
         notify_url, content_type, callback_data = state.notify
@@ -226,7 +221,7 @@ class Handlers:
                          notify_url, content_type, callback_data)
         _, _, status, message = model.accept(
             account, sms, sms.destinations[0], bulk_id=model.new_bulk_id(), operation="otp_request",
-            request=_record(call, raw), fields={"otcId": state.config.otc_id, "otpId": state.otp_id},
+            request=record, fields={"otcId": state.config.otc_id, "otpId": state.otp_id},
         )
         if message is None:
             raise VendorError("INSUFFICIENT_CREDIT")  # the config guarantees the sender; only credit can refuse

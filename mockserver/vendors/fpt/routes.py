@@ -12,10 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ...errors import ErrorRow
-from ...store import RequestRecord
+from ...errors import ErrorRow, VendorError
 from ...vendor import FORM_TYPE, Call, json_response
-from .models import SCOPE_ADS, SCOPE_OTP, FptModel, Token, normalize_international, normalize_vn
+from .models import SCOPE_ADS, SCOPE_OTP, FptModel, Token, decode_message, normalize_international, normalize_vn
 
 REALM = 'Bearer realm="FPT SMS Brandname"'
 
@@ -25,10 +24,12 @@ def render_error(call: Call | None, row: ErrorRow, detail: str, ctx: Mapping[str
     return json_response({"error": row.code, "error_description": detail}, row.status, headers)
 
 
-def _record(call: Call, raw: bytes) -> RequestRecord:
-    req = call.request
-    headers = {"Content-Type": req.headers.get("Content-Type", "")}
-    return RequestRecord(req.method, req.path, headers, raw.decode("utf-8", "replace"))
+def _decoded_or_none(value: Any) -> str | None:
+    """The decoded text for the scenario gate; a bad Message is the model's error to give."""
+    try:
+        return decode_message(value)
+    except VendorError:
+        return None
 
 
 def bearer(call: Call) -> str | None:
@@ -91,10 +92,11 @@ class Handlers:
         await call.consult(
             account=token.account.client_id,
             recipients=[recipient or str(phone)],
+            text=_decoded_or_none(body.get("Message")),
             sender=_text_or_none(body.get("BrandName")),
         )
         _, answer = self.model.send_single(
-            token, body, operation=operation, international=international, request=_record(call, await call.raw())
+            token, body, operation=operation, international=international, request=await call.record()
         )
         return json_response(answer)
 
@@ -127,7 +129,7 @@ class Handlers:
             text=campaign.message if campaign else None,
             sender=campaign.brandname if campaign else None,
         )
-        campaign, batch = model.push_ads(token, body, _record(call, await call.raw()))
+        campaign, batch = model.push_ads(token, body, await call.record())
         return json_response(
             {"BatchId": batch.id, "NumMessageSent": len(batch.messages), "NumRemainQuota": campaign.remaining}
         )

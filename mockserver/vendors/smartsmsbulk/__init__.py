@@ -163,7 +163,7 @@ class SmartSMSBulk(Vendor):
         return SampleRequest("POST", "/smartsmsbulk/api/v2/SendSMS", {"Content-Type": "application/json"}, compact_json(body), "send_sms")
 
     def sample_recipient(self, n: int) -> str:
-        return f"66800000{n:03d}"
+        return f"66899900{n:03d}"
 
     def describe(self) -> dict[str, Any]:
         return {

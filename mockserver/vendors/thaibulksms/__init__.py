@@ -228,7 +228,7 @@ class ThaiBulkSMS(Vendor):
         return SampleRequest("POST", f"{routes.SMS_PREFIX}/sms", headers, body, "send_sms")
 
     def sample_recipient(self, n: int) -> str:
-        return f"66800000{n:03d}"
+        return f"66899900{n:03d}"
 
     def describe(self) -> dict[str, Any]:
         return {

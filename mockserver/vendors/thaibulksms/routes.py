@@ -18,7 +18,6 @@ from aiohttp import web
 
 from ... import errors as E
 from ...errors import ErrorRow, VendorError
-from ...store import RequestRecord
 from ...vendor import FORM_TYPE, Call, json_response
 from .errors import OTP_INVALID_PARAMETER
 from .models import Account, ThaiBulkSMSModel, normalize_msisdn, split_msisdn
@@ -107,11 +106,6 @@ def basic_credentials(request: web.Request) -> tuple[str | None, str | None]:
     return (key, secret) if sep else (None, None)
 
 
-def _record(call: Call, raw: bytes) -> RequestRecord:
-    req = call.request
-    return RequestRecord(req.method, req.path, {"Content-Type": req.headers.get("Content-Type", "")}, raw.decode("utf-8", "replace"))
-
-
 def short_link_base(call: Call) -> str:
     """Where the short links of this request point: the mock itself, as the client reached it."""
     req = call.request
@@ -152,7 +146,7 @@ class Handlers:
         )
         model = self.model
         req = model.validate_send(account, fields, short_link_base(call))
-        messages = model.accept(account, req, _record(call, await call.raw()))
+        messages = model.accept(account, req, await call.record())
         bad_text = call.vendor.errors["ERROR_MSISDN"].message
         return json_response(
             {
@@ -196,7 +190,7 @@ class Handlers:
         msisdn = _text(fields.get("msisdn")) or ""
         await call.consult(account=app.key, recipients=[normalize_msisdn(msisdn) or msisdn])
         number = model.otp_msisdn(fields)
-        record = model.otp_request(app, number, _record(call, await call.raw()))
+        record = model.otp_request(app, number, await call.record())
         return json_response({"status": "success", "token": record.fields["token"], "refno": record.ref})
 
     async def otp_verify(self, call: Call) -> web.Response:

@@ -6,7 +6,7 @@ phones a number and reads out a numeric code. Operations (all ``POST`` JSON):
 =================  ==============================  ==========================================  =====================
 operation          path                            body                                        answer
 =================  ==============================  ==========================================  =====================
-``post_sms``       ``/onsmsapivoice/postSMS``      username pass key sender phonesend message  ``1,,,<request_id>``
+``otp_send``       ``/onsmsapivoice/postSMS``      username pass key sender phonesend message  ``1,,,<request_id>``
                                                                                                or ``<code>``
 ``check_voice``    ``/onsmsapivoice/checkVoice``   username pass key request_id                ``1`` / ``27`` / ``23``
                                                                                                or ``<code>``
@@ -47,7 +47,7 @@ Decisions where the seed is silent (the vendor notes' and ours):
   included). A message with any non-ASCII character answers 20 on an account with ``unicode: false``
   (the default) before the digit check, and 11 on a ``unicode: true`` account.
 * Each accepted call costs the account's ``price`` (1) unit; only postSMS costs. It is journaled as
-  a store Message (``id`` = ``request_id``, ``operation`` ``post_sms``, ``text`` the code,
+  a store Message (``id`` = ``request_id``, ``operation`` ``otp_send``, ``text`` the code,
   ``encoding`` ``voice``, 1 part) and registered as an OTP (no expiry: the gateway does not verify
   codes) so that ``GET /_mock/otp?vendor=voiceotp&phone=`` returns it.
 * checkVoice reads the call's state from the shared delivery lifecycle: ``accepted``/``sent``
@@ -105,6 +105,10 @@ class VoiceOtp(Vendor):
         E.NOT_FOUND: "UNKNOWN_PATH",
         E.METHOD_NOT_ALLOWED: "WRONG_METHOD",
         E.INTERNAL: "INTERNAL_ERROR",
+        # Ours: the gateway has no "slow down" or "maintenance" code; a flooded or down gateway
+        # most plausibly answers its system errors (-6, -5), as a client of it would see them.
+        E.RATE_LIMITED: "SYSTEM_ERROR_6",
+        E.UNAVAILABLE: "SYSTEM_ERROR",
     }
 
     def reset(self) -> None:
@@ -121,7 +125,7 @@ class VoiceOtp(Vendor):
                     prefix=PREFIX,
                     hosts=("210.211.108.20:8080",),
                     operations=(
-                        Operation("post_sms", "POST", f"{BASE_PATH}/postSMS", h.post_sms, routes.code_error,
+                        Operation("otp_send", "POST", f"{BASE_PATH}/postSMS", h.post_sms, routes.code_error,
                                   "Place a voice call reading out a numeric code"),
                         Operation("check_voice", "POST", f"{BASE_PATH}/checkVoice", h.check_voice, routes.code_error,
                                   "The state of a call: 27 ringing, 1 answered, 23 busy / no answer"),
@@ -154,7 +158,7 @@ class VoiceOtp(Vendor):
             "username": account.username,
         }
         return SampleRequest(
-            "POST", f"{PREFIX}{BASE_PATH}/postSMS", {"Content-Type": "application/json"}, compact_json(body), "post_sms"
+            "POST", f"{PREFIX}{BASE_PATH}/postSMS", {"Content-Type": "application/json"}, compact_json(body), "otp_send"
         )
 
     def sample_recipient(self, n: int) -> str:

@@ -205,7 +205,7 @@ class VoiceOtpModel:
             Message(
                 id=request_id,
                 vendor=VENDOR,
-                operation="post_sms",
+                operation="otp_send",
                 account=account.username,
                 recipient=phone,
                 text=code,
