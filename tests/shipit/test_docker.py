@@ -226,3 +226,36 @@ def test_installed_package_registers_the_pytest_plugin(image: Path, tmp_path: Pa
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "1 passed" in result.stdout
+
+
+def readme_yaml(containing: str) -> dict:
+    from tests.test_readme import blocks
+
+    import yaml
+
+    (found,) = [b for b in blocks() if b.lang == "yaml" and containing in b.text]
+    return yaml.safe_load(found.text)
+
+
+def test_readme_compose_and_ci_use_the_images_healthcheck_and_variables() -> None:
+    from mockserver.cli import SERVE_OPTIONS
+
+    known = {opt.env for opt in SERVE_OPTIONS}
+    compose = readme_yaml("healthcheck:")
+    service = compose["services"]["sms-mock"]
+    assert service["healthcheck"]["test"] == ["CMD", *exec_form("HEALTHCHECK")]
+    assert "8080:8080" in service["ports"]
+    assert set(service["environment"]) <= known
+    assert all(v.split(":")[1] in ("/scenarios", "/config") or v.split(":")[1].startswith("/config/") for v in service["volumes"])
+    job = readme_yaml("runs-on:")["jobs"]["test"]
+    (mock,) = job["services"].values()
+    assert f'--health-cmd "{shlex.join(exec_form("HEALTHCHECK"))}"' in mock["options"]
+    assert "8080:8080" in mock["ports"] and set(mock["env"]) <= known
+
+
+def test_readme_lists_every_serve_variable() -> None:
+    from mockserver.cli import SERVE_OPTIONS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for opt in SERVE_OPTIONS:
+        assert f"| `{opt.flag}" in readme and f"`{opt.env}`" in readme, opt.flag
