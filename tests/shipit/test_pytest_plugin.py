@@ -34,6 +34,12 @@ def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def assert_passed(project: Path, count: int) -> None:
+    result = run_pytest(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{count} passed" in result.stdout
+
+
 def write(project: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         (project / name).write_text(textwrap.dedent(text), encoding="utf-8")
@@ -98,9 +104,7 @@ def test_sms_mock_fixture_sync_and_async(tmp_path: Path) -> None:
             ''',
         },
     )
-    result = run_pytest(tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 passed" in result.stdout
+    assert_passed(tmp_path, 7)
 
 
 def test_ini_options_config_scenario_and_seed(tmp_path: Path) -> None:
@@ -153,9 +157,7 @@ def test_ini_options_config_scenario_and_seed(tmp_path: Path) -> None:
             """,
         },
     )
-    result = run_pytest(tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+    assert_passed(tmp_path, 2)
 
 
 def test_fixture_override_in_conftest(tmp_path: Path) -> None:
@@ -182,9 +184,7 @@ def test_delivered_quickly(sms_mock):
 ''',
         },
     )
-    result = run_pytest(tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed" in result.stdout
+    assert_passed(tmp_path, 1)
 
 
 def test_a_failing_user_test_fails() -> None:
