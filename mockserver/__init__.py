@@ -1,6 +1,8 @@
 """sms-mockserver: a local emulator of Thai and Vietnamese SMS provider APIs.
 
-The public entry points are :func:`mockserver.app.create_app` and the ``mockserver`` command.
+The public entry points are :func:`mockserver.app.create_app`, :class:`mockserver.embed.MockServer`
+(the server inside a program or a test), the ``sms_mock`` pytest fixture and the ``mockserver``
+command.
 Heavy modules are imported lazily so that ``import mockserver`` stays fast.
 """
 
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "create_app"]
+__all__ = ["MockServer", "__version__", "create_app"]
 
 
 def __getattr__(name: str):  # pragma: no cover - trivial lazy import
@@ -16,4 +18,8 @@ def __getattr__(name: str):  # pragma: no cover - trivial lazy import
         from .app import create_app
 
         return create_app
+    if name == "MockServer":
+        from .embed import MockServer
+
+        return MockServer
     raise AttributeError(name)

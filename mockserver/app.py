@@ -134,15 +134,27 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
             )
         )
         if access_log.isEnabledFor(logging.INFO):
+            operation = call.operation.name if call is not None else "-"
             access_log.info(
                 "%s %s %s %s -> %d %s %.1fms",
                 vendor.name,
-                call.operation.name if call is not None else "-",
+                operation,
                 request.method,
                 request.path,
                 status,
                 outcome,
                 latency,
+                extra={  # the same facts as fields, for `--log-format json`
+                    "fields": {
+                        "vendor": vendor.name,
+                        "operation": operation,
+                        "method": request.method,
+                        "path": request.path,
+                        "status": status,
+                        "outcome": outcome,
+                        "latency_ms": round(latency, 3),
+                    }
+                },
             )
 
     @web.middleware

@@ -1,63 +1,185 @@
 """The ``mockserver`` command (also ``python -m mockserver``).
 
 ``serve`` runs the server until Ctrl-C/SIGTERM and then stops cleanly (pending callbacks get
-their grace period); ``validate`` checks config and scenario files (exit 2 on problems);
-``vendors`` lists every mounted endpoint; ``config`` prints the effective config; ``magic``
-prints the magic recipient numbers as a markdown table.
+their grace period); every option has a ``MOCKSERVER_*`` environment variable, which is how the
+Docker image is configured. ``validate`` checks config and scenario files (exit 2 on problems);
+``vendors`` lists every mounted endpoint; ``checksum`` signs a request as the server verifies it;
+``health`` asks a running server whether it is up (the image's HEALTHCHECK); ``config`` prints
+the effective config; ``magic`` prints the magic recipient numbers as a markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
 import signal
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 EXIT_INVALID = 2
+EXIT_FAILED = 1
 
 
-def _parser() -> argparse.ArgumentParser:
+# -- serve's options and their environment variables ------------------------------------------------
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _paths(value: str) -> list[str]:
+    return [part for part in value.split(os.pathsep) if part]
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def convert(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return value
+
+    convert.choices = allowed  # type: ignore[attr-defined]  # shown by --help
+    return convert
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    env: str
+    convert: Callable[[str], Any]
+    default: Any
+    help: str
+
+
+SERVE_OPTIONS = (
+    Option("--host", "MOCKSERVER_HOST", str, "127.0.0.1", "address to bind; 0.0.0.0 for every interface"),
+    Option("--port", "MOCKSERVER_PORT", int, 8080, "port; 0 picks a free one"),
+    Option("--config", "MOCKSERVER_CONFIG", str, None, "YAML config merged over the bundled defaults"),
+    Option(
+        "--scenario",
+        "MOCKSERVER_SCENARIO",
+        _paths,
+        None,
+        f"scenario file, directory of them, or shipped scenario name; repeatable (env: {os.pathsep}-separated); "
+        "default: default.yaml",
+    ),
+    Option("--seed", "MOCKSERVER_SEED", int, None, "seed for ids, codes, probabilities and timings"),
+    Option("--clock", "MOCKSERVER_CLOCK", _choice("real", "frozen"), "real", "real, or frozen until moved by /_mock/clock"),
+    Option("--journal-size", "MOCKSERVER_JOURNAL_SIZE", int, None, "messages kept in the journal (default 100000)"),
+    Option("--log-format", "MOCKSERVER_LOG_FORMAT", _choice("text", "json"), "text", "access log as text or JSON lines"),
+    Option("--quiet", "MOCKSERVER_QUIET", _bool, False, "no access log"),
+)
+
+
+def _dest(option: Option) -> str:
+    return option.flag.lstrip("-").replace("-", "_")
+
+
+def _add_serve_options(parser: argparse.ArgumentParser) -> None:
+    for opt in SERVE_OPTIONS:
+        text = f"{opt.help} (env {opt.env}" + (f", default {opt.default})" if opt.default not in (None, False) else ")")
+        if opt.flag == "--quiet":
+            parser.add_argument(opt.flag, action="store_true", default=None, help=text)
+        elif opt.flag == "--scenario":
+            parser.add_argument(opt.flag, action="append", default=None, help=text)
+        elif opt.convert in (str, int):
+            parser.add_argument(opt.flag, type=opt.convert, default=None, help=text)
+        elif hasattr(opt.convert, "choices"):
+            parser.add_argument(opt.flag, choices=opt.convert.choices, default=None, help=text)
+        else:
+            parser.add_argument(opt.flag, default=None, help=text)
+
+
+def _resolve_serve_options(args: argparse.Namespace, parser: argparse.ArgumentParser, env: dict[str, str]) -> None:
+    """Fill each option from the command line, else its environment variable, else its default."""
+    for opt in SERVE_OPTIONS:
+        dest = _dest(opt)
+        given = getattr(args, dest)
+        try:
+            if given is not None:
+                value = given if opt.flag in ("--quiet", "--scenario") or opt.convert in (str, int) else opt.convert(given)
+            elif env.get(opt.env, "") != "":
+                value = opt.convert(env[opt.env])
+            else:
+                value = opt.default
+        except ValueError as exc:
+            source = f"{opt.flag} {given}" if given is not None else f"{opt.env}={env[opt.env]!r}"
+            parser.error(f"{source}: {exc}")
+        setattr(args, dest, value)
+
+
+# -- the parser ----------------------------------------------------------------------------------------
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(prog="mockserver", description="Mock server for Thai and Vietnamese SMS provider APIs.")
     sub = parser.add_subparsers(dest="command", required=True)
+    subs = {}
 
-    serve = sub.add_parser("serve", help="run the server")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
-    serve.add_argument("--config", type=Path, help="YAML config merged over the bundled defaults")
-    serve.add_argument(
-        "--scenario", type=Path, action="append", help="scenario file (repeatable; default scenarios/default.yaml)"
-    )
-    serve.add_argument("--seed", type=int, help="seed for ids, codes, probabilities and timings")
-    serve.add_argument("--clock", choices=("real", "frozen"), default="real", help="start the virtual clock frozen")
-    serve.add_argument("--journal-size", type=int, help="messages kept in the journal (default 100000)")
-    serve.add_argument("--log-format", choices=("text", "json"), default="text")
-    serve.add_argument("--quiet", action="store_true", help="no access log")
+    serve = subs["serve"] = sub.add_parser("serve", help="run the server", allow_abbrev=False)
+    _add_serve_options(serve)
 
-    validate = sub.add_parser("validate", help="check config or scenario files (exit 2 on problems)")
+    validate = subs["validate"] = sub.add_parser("validate", help="check config or scenario files (exit 2 on problems)")
     validate.add_argument("files", nargs="+", type=Path)
 
-    magic = sub.add_parser("magic", help="print the magic recipient numbers of every vendor (markdown)")
+    magic = subs["magic"] = sub.add_parser("magic", help="print the magic recipient numbers of every vendor (markdown)")
     magic.add_argument("--vendor", action="append", help="only these vendors (repeatable)")
 
-    sub.add_parser("vendors", help="list every mounted endpoint")
+    vendors = subs["vendors"] = sub.add_parser("vendors", help="list every mounted endpoint")
+    vendors.add_argument("--json", action="store_true", help="as JSON")
 
-    show = sub.add_parser("config", help="print the effective config")
+    checksum = subs["checksum"] = sub.add_parser(
+        "checksum",
+        help="compute a request's checksum exactly as the server verifies it",
+        description="mockserver checksum smartsmsbulk send_sms --userId 42 --partnerId 21 --senderId 25 "
+        "--phoneNo 66812345678 --message Hello  (the secret, e.g. --apiKey, is looked up in the config when omitted)",
+        allow_abbrev=False,
+    )
+    checksum.add_argument("vendor", nargs="?")
+    checksum.add_argument("operation", nargs="?")
+    checksum.add_argument("--config", type=Path, help="config to look the secret up in (default: the bundled demo accounts)")
+    checksum.add_argument("--explain", action="store_true", help="also print the exact text that is hashed")
+
+    health = subs["health"] = sub.add_parser("health", help="exit 0 when a running server answers /_mock/health")
+    health.add_argument("--url", help="base URL (default: from MOCKSERVER_HOST and MOCKSERVER_PORT, else 127.0.0.1:8080)")
+    health.add_argument("--timeout", type=float, default=3.0)
+
+    show = subs["config"] = sub.add_parser("config", help="print the effective config")
     show.add_argument("--config", type=Path)
-    return parser
+    return parser, subs
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    handler = {"serve": _serve, "validate": _validate, "vendors": _vendors, "config": _config, "magic": _magic}[args.command]
+    parser, subs = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "checksum":
+        args.fields = extra
+    elif extra:
+        subs[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "serve":
+        _resolve_serve_options(args, subs["serve"], dict(os.environ))
+    handler = {
+        "serve": _serve,
+        "validate": _validate,
+        "vendors": _vendors,
+        "checksum": _checksum,
+        "health": _health,
+        "config": _config,
+        "magic": _magic,
+    }[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:
         return 130
 
 
-def _load_config(path: Path | None):
+def _load_config(path: Path | str | None):
     from .config import ConfigError, load_config
 
     try:
@@ -69,31 +191,63 @@ def _load_config(path: Path | None):
         raise SystemExit(EXIT_INVALID) from None
 
 
+# -- serve --------------------------------------------------------------------------------------------
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; an access-log line carries its fields (vendor, operation, ...)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            data.update(fields)
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
 def _setup_logging(fmt: str, quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
-        import json
-
-        class JsonFormatter(logging.Formatter):
-            def format(self, record: logging.LogRecord) -> str:
-                return json.dumps(
-                    {"time": self.formatTime(record), "level": record.levelname, "logger": record.name, "message": record.getMessage()},
-                    ensure_ascii=False,
-                )
-
-        handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
     else:
-        handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    if quiet:
-        logging.getLogger("mockserver.access").setLevel(logging.WARNING)
+    logging.getLogger("mockserver.access").setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def scenario_files(values: list[str] | None) -> list[Path] | None:
+    """``--scenario`` values as files: a file, every ``*.yaml``/``*.yml`` of a directory (in name
+    order), or the name of a shipped scenario (``default``, found in ``MOCKSERVER_SCENARIOS_DIR``
+    first). None (no option) means the default scenario. Raises ``FileNotFoundError``."""
+    if values is None:
+        return None
+    from .scenario_files import find_scenario
+
+    files: list[Path] = []
+    for value in values:
+        path = Path(value)
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+        elif (shipped := find_scenario(value)) is not None and os.sep not in value:
+            files.append(shipped)
+        else:
+            raise FileNotFoundError(f"no scenario file, directory or shipped scenario named {value!r}")
+    return files
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # SIGTERM while starting up ends as quietly as Ctrl-C; as PID 1 in a container an unhandled
+    # SIGTERM would even be ignored until `docker stop` gives up and kills.
+    signal.signal(signal.SIGTERM, _interrupt)
     _setup_logging(args.log_format, args.quiet)
     config = _load_config(args.config)
     if args.journal_size is not None:
@@ -102,7 +256,11 @@ def _serve(args: argparse.Namespace) -> int:
     from .scenarios import ScenarioError
 
     try:
-        app = create_app(config, seed=args.seed, scenarios=args.scenario, frozen_clock=args.clock == "frozen")
+        scenarios = scenario_files(args.scenario)
+        app = create_app(config, seed=args.seed, scenarios=scenarios, frozen_clock=args.clock == "frozen")
+    except FileNotFoundError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except ScenarioError as exc:
         print("mockserver: invalid scenario", file=sys.stderr)
         for problem in exc.problems:
@@ -110,8 +268,11 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         asyncio.run(_run(app, args.host, args.port))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C before the signal handlers were in place
         pass
+    except OSError as exc:
+        print(f"mockserver: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 
@@ -123,24 +284,28 @@ async def _run(app, host: str, port: int) -> None:
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
-    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port  # type: ignore[union-attr]
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    bound = runner.addresses[0][1] if runner.addresses else port
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{bound}"
     lines = [f"sms-mockserver listening on {base}"]
     for title, url, hosts in mounted_urls(app, base):
         lines.append(f"  {title:<22} {url}   (real host: {hosts})")
     lines.append(f"  {'inspection API':<22} {base}/_mock/")
-    print("\n".join(lines), flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
-    for sig in signals:
+    for sig in signals:  # before the banner: whoever reads it may signal us
         try:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
             pass
+    print("\n".join(lines), flush=True)
     await stop.wait()
     await _shutdown(app, runner, loop, signals)
 
@@ -180,6 +345,7 @@ async def _shutdown(app, runner, loop, signals) -> None:
     )
 
 
+# -- validate, vendors, config, magic ------------------------------------------------------------------
 def _validate(args: argparse.Namespace) -> int:
     """Config and scenario files; scenarios are also checked against the mounted vendors (their
     operations and error tables). Problems print as ``file:line:col: rule NAME: what``."""
@@ -241,14 +407,38 @@ def _magic(args: argparse.Namespace) -> int:
     return 0
 
 
-def _vendors(args: argparse.Namespace) -> int:
+def endpoints() -> list[dict[str, Any]]:
+    """Every mounted operation: vendor, operation, method, path on the mock, real hosts and path."""
     from .app import SERVICES, create_app
 
     app = create_app(scenarios=[])
+    rows = []
     for vendor in app[SERVICES].vendors.values():
         for mount in vendor.mounts():
             for op in mount.operations:
-                print(f"{vendor.name:<14} {op.name:<18} {op.method:<6} {mount.prefix}{op.path}   real: {', '.join(h + op.path for h in mount.hosts)}")
+                rows.append(
+                    {
+                        "vendor": vendor.name,
+                        "operation": op.name,
+                        "method": op.method,
+                        "path": f"{mount.prefix}{op.path}",
+                        "real_hosts": list(mount.hosts),
+                        "real_path": op.path,
+                    }
+                )
+    return rows
+
+
+def _vendors(args: argparse.Namespace) -> int:
+    rows = endpoints()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    table = [("VENDOR", "OPERATION", "METHOD", "PATH ON THE MOCK", "REAL HOST")]
+    table += [(r["vendor"], r["operation"], r["method"], r["path"], ", ".join(r["real_hosts"])) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
     return 0
 
 
@@ -257,4 +447,88 @@ def _config(args: argparse.Namespace) -> int:
 
     config = _load_config(args.config)
     print(yaml.safe_dump(config.data, allow_unicode=True, sort_keys=False), end="")
+    return 0
+
+
+# -- checksum -----------------------------------------------------------------------------------------
+def _field_values(tokens: list[str]) -> dict[str, str]:
+    """``--name value`` / ``--name=value`` pairs (field names are the vendor's own, case kept)."""
+    values: dict[str, str] = {}
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not token.startswith("--") or token == "--":
+            raise ValueError(f"expected --FIELD VALUE, got {token!r}")
+        name, eq, value = token[2:].partition("=")
+        if not eq:
+            if i + 1 >= len(tokens):
+                raise ValueError(f"--{name} needs a value")
+            value = tokens[i + 1]
+            i += 1
+        values[name] = value
+        i += 1
+    return values
+
+
+def _checksum(args: argparse.Namespace) -> int:
+    from .signing import signers
+
+    found = signers()
+
+    def fail(message: str) -> int:
+        print(f"mockserver checksum: {message}", file=sys.stderr)
+        return EXIT_INVALID
+
+    if args.vendor not in found:
+        return fail(f"vendor {args.vendor!r} has no checksum; vendors that sign requests: {', '.join(sorted(found))}")
+    signer = found[args.vendor]
+    if args.operation not in signer.fields:
+        return fail(f"{args.vendor} signs these operations: {', '.join(signer.fields)}")
+    fields = list(signer.fields[args.operation])
+    usage = " ".join(f"--{name} VALUE" for name in fields) + f" [--{signer.secret} VALUE]"
+    try:
+        values = _field_values(args.fields)
+    except ValueError as exc:
+        return fail(f"{exc}\n  usage: mockserver checksum {args.vendor} {args.operation} {usage}")
+    unknown = sorted(set(values) - set(fields) - {signer.secret})
+    if unknown:
+        return fail(f"{args.operation} does not sign {', '.join(unknown)}\n  usage: mockserver checksum {args.vendor} {args.operation} {usage}")
+    secret = values.pop(signer.secret, None)
+    if secret is None:
+        config = _load_config(args.config)
+        secret = signer.find_secret(config.vendor(args.vendor), values)
+        if secret is None:
+            return fail(f"no {signer.secret} for these values in the config; pass --{signer.secret}")
+    for name in fields:
+        if name not in values:
+            print(f"note: --{name} not given: it counts as empty, as on the server", file=sys.stderr)
+    print(signer.compute(args.operation, values, secret))
+    if args.explain:
+        print(f"{signer.formula}\nhashed text: {signer.signed_text(args.operation, values, secret)}", file=sys.stderr)
+    return 0
+
+
+# -- health -------------------------------------------------------------------------------------------
+def _health(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+
+    url = args.url
+    if url is None:
+        host = os.environ.get("MOCKSERVER_HOST") or "127.0.0.1"
+        if host in ("0.0.0.0", "::", ""):  # bound to every interface: ask over loopback
+            host = "127.0.0.1"
+        port = os.environ.get("MOCKSERVER_PORT") or "8080"
+        url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    target = url.rstrip("/") + "/_mock/health"
+    try:
+        with urllib.request.urlopen(target, timeout=args.timeout) as response:  # noqa: S310 - our own URL
+            data = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"unhealthy: {target}: {getattr(exc, 'reason', exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    if data.get("status") != "ok":
+        print(f"unhealthy: {target}: {data}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"healthy: {target} (vendors: {', '.join(data.get('vendors', []))}; messages: {data.get('messages')})")
     return 0

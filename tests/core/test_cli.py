@@ -52,7 +52,8 @@ def test_python_dash_m_and_vendors_listing():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-m", "mockserver", "vendors"], capture_output=True, text=True, env=env, timeout=30)
     assert out.returncode == 0
-    assert "/smartsmsbulk/api/v2/SendSMS" in out.stdout and "services.smartsmsbulk.com/api/v2/SendSMS" in out.stdout
+    row = next(line for line in out.stdout.splitlines() if "/smartsmsbulk/api/v2/SendSMS" in line)
+    assert row.split()[:3] == ["smartsmsbulk", "send_sms", "POST"] and "services.smartsmsbulk.com" in row
 
 
 def test_sigterm_stops_the_server():

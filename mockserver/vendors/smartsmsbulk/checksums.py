@@ -25,6 +25,33 @@ def _str(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def signed_text(operation: str, values: Mapping[str, Any], api_key: str) -> str:
+    """The exact text whose MD5 is the chksum."""
+    return "".join(_str(values.get(name)) for name in FIELDS[operation]) + api_key
+
+
 def checksum(operation: str, values: Mapping[str, Any], api_key: str) -> str:
-    joined = "".join(_str(values.get(name)) for name in FIELDS[operation]) + api_key
-    return hashlib.md5(joined.encode("utf-8")).hexdigest()
+    return hashlib.md5(signed_text(operation, values, api_key).encode("utf-8")).hexdigest()
+
+
+def _find_api_key(section: Mapping[str, Any], values: Mapping[str, Any]) -> str | None:
+    for account in section.get("accounts") or []:
+        if str(account.get("userId")) == str(values.get("userId")):
+            return str(account.get("apiKey"))
+    return None
+
+
+def _signer() -> Any:
+    from ...signing import Signer  # the CLI's plug-in interface; imported late to keep this module light
+
+    return Signer(
+        fields=FIELDS,
+        secret="apiKey",
+        compute=checksum,
+        signed_text=signed_text,
+        find_secret=_find_api_key,
+        formula="chksum = md5(the fields in this order + apiKey), lowercase hex",
+    )
+
+
+SIGNER = _signer()
