@@ -202,6 +202,8 @@ class Dispatcher:
             error = f"{type(exc).__name__}: {exc}"
         latency = (time.perf_counter() - started) * 1000
         record.attempts.append(CallbackAttempt(self.clock.now(), status, latency, error, response_body))
+        if self.store.listeners:  # the web inbox shows attempts live (the state is set below, before any await)
+            self.store.emit("callback", record)
         ok = status is not None and (status in accept if accept is not None else 200 <= status < 300)
         if ok:
             record.state = "delivered"

@@ -127,6 +127,7 @@ async def _run(app, host: str, port: int) -> None:
     for title, url, hosts in mounted_urls(app, base):
         lines.append(f"  {title:<22} {url}   (real host: {hosts})")
     lines.append(f"  {'inspection API':<22} {base}/_mock/")
+    lines.append(f"  {'web inbox':<22} {base}/_mock/ui/")
     print("\n".join(lines), flush=True)
 
     stop = asyncio.Event()
