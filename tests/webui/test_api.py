@@ -157,6 +157,7 @@ async def test_accepted_message_keeps_the_exact_request_and_response(client):
     detail = await (await client.get(f"/_mock/messages/{message_id}")).json()
     assert detail["request"]["method"] == "POST" and detail["request"]["path"] == "/thaibulksms/sms"
     assert "message=M%C3%A3" in detail["request"]["body"]
+    assert detail["request"]["headers"]["Authorization"].startswith("Basic ")  # every header the client sent
     assert detail["response"]["status"] == 200
     assert detail["response"]["body"] == answer
     assert detail["response"]["headers"]["Content-Type"].startswith("application/json")
