@@ -213,3 +213,42 @@ async def test_ui_is_served_from_the_package(client):
         resp = await client.get(f"/_mock/ui/{asset}")
         assert resp.status == 200 and kind in resp.headers["Content-Type"]
     assert (await client.get("/_mock/ui/../admin.py")).status in (403, 404)
+
+
+async def test_scenario_fallbacks_give_way_to_a_scenario_module():
+    """Where another module already serves PUT /_mock/scenario and /scenario/files, the inbox
+    module adds nothing (so merging the scenario API changes no behaviour)."""
+    from aiohttp import web
+
+    from mockserver.app import SERVICES, create_app
+    from mockserver.webui import register
+
+    services = create_app(scenarios=[])[SERVICES]
+    admin = web.Application()
+
+    async def theirs(_):
+        return web.json_response({"theirs": True})
+
+    admin.router.add_put("/scenario", theirs)
+    admin.router.add_get("/scenario/files", theirs)
+    register(admin, services)
+    handlers = [r.handler for r in admin.router.routes() if r.resource.canonical in ("/scenario", "/scenario/files") and r.method != "HEAD"]
+    assert handlers == [theirs, theirs]
+
+
+def test_serve_banner_prints_the_inbox_and_the_page_loads():
+    from tests.core.test_cli import start
+
+    proc, base = start("--quiet")
+    try:
+        banner = []
+        while not banner or "/_mock/ui/" not in banner[-1]:
+            banner.append(proc.stdout.readline())
+        assert banner[-1].split() == ["web", "inbox", f"{base}/_mock/ui/"]
+        import urllib.request
+
+        with urllib.request.urlopen(f"{base}/_mock/ui/", timeout=5) as resp:
+            assert b"sms-mockserver" in resp.read()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)

@@ -194,6 +194,7 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     await code.wait_for()
     assert await code.inner_text() == services_of(client).store.get_message(otp_id).text
     assert float((await code.evaluate("e => getComputedStyle(e).fontSize")).rstrip("px")) >= 32
+    await page.screenshot(path=str(_artifact("inbox-otp.png")))
 
     # Switch the scenario: the next message fails.
     select = page.locator("[data-testid=scenario]")
@@ -224,6 +225,7 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     text = await card.inner_text()
     assert f"{base}/smartsmsbulk" in text and "demo-smartsmsbulk-key-42" in text
     assert await card.locator(".copy").count() >= 3
+    await page.screenshot(path=str(_artifact("inbox-credentials.png")))
 
     # Reset (two clicks: arm, confirm) empties the page live.
     await page.locator("[data-testid=reset]").click()
