@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .store import CallbackAttempt, CallbackRecord
+from .store import CALLBACK_CHANGED, CallbackAttempt, CallbackRecord
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -203,7 +203,7 @@ class Dispatcher:
         latency = (time.perf_counter() - started) * 1000
         record.attempts.append(CallbackAttempt(self.clock.now(), status, latency, error, response_body))
         if self.store.listeners:  # the web inbox shows attempts live (the state is set below, before any await)
-            self.store.emit("callback", record)
+            self.store.emit(CALLBACK_CHANGED, record)
         ok = status is not None and (status in accept if accept is not None else 200 <= status < 300)
         if ok:
             record.state = "delivered"
