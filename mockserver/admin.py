@@ -107,6 +107,7 @@ def admin_app(services: Services) -> web.Application:
             since=_float(q.get("since"), "since"),
             status=q.get("status") or None,
             account=q.get("account") or None,
+            text=q.get("q") or None,
             limit=_int(q.get("limit"), "limit", 1000),
         )
         return json_response({"messages": [m.to_dict() for m in found], "count": len(found), "total": len(store.messages)})
@@ -116,7 +117,11 @@ def admin_app(services: Services) -> web.Application:
         found = store.get_message(request.match_info["id"])
         if found is None:
             return _error(404, "no such message")
-        return json_response(found.to_dict(full=True))
+        data = found.to_dict(full=True)
+        otp = store.otp_of_message(found)
+        if otp is not None:
+            data["otp"] = otp.to_dict()
+        return json_response(data)
 
     @routes.post("/messages/{id}/deliver")
     async def deliver(request: web.Request) -> web.Response:
@@ -240,6 +245,9 @@ def admin_app(services: Services) -> web.Application:
     from .scenario_api import register
 
     register(app, services.scenarios)  # /_mock/scenario: GET, PUT, POST rules, DELETE rules/{id}
+    from .webui import register as register_webui
+
+    register_webui(app, services)  # /_mock/ui/, /_mock/events, /_mock/stats, /_mock/samples (keep it last)
     return app
 
 

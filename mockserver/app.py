@@ -24,8 +24,8 @@ from .errors import VendorError
 from . import faults
 from .scenarios import CURRENT, SLOW_BODY, Answer, Fault
 from .services import Services
-from .store import RequestLog
-from .vendor import Call, Mount, Operation, Vendor
+from .store import RequestLog, collect_accepted
+from .vendor import Call, Mount, Operation, Vendor, keep_response
 
 SERVICES = web.AppKey("services", Services)
 access_log = logging.getLogger("mockserver.access")
@@ -100,7 +100,11 @@ def _handler(vendor: Vendor, op: Operation):
     async def handle(request: web.Request) -> web.StreamResponse:
         call = Call(request, vendor, op)
         request["call"] = call
-        return await op.handler(call)
+        with collect_accepted() as accepted:
+            response = await op.handler(call)
+        if accepted:  # journal the answer with the messages this request created (web inbox)
+            await keep_response(call, accepted, response)
+        return response
 
     handle.__name__ = f"{vendor.name}_{op.name}"
     return handle

@@ -52,7 +52,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .store import CB_DELIVERED, CB_DROPPED, CB_GAVE_UP, CB_PENDING, CallbackAttempt, CallbackRecord
+from .store import CALLBACK_CHANGED, CB_DELIVERED, CB_DROPPED, CB_GAVE_UP, CB_PENDING, CallbackAttempt, CallbackRecord
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -618,6 +618,8 @@ class Dispatcher:
             self._settled(record)  # its one more try at shutdown: still pending, logged
         else:
             self._schedule_retry(record)
+        if self.store.listeners:  # the web inbox shows attempts live
+            self.store.emit(CALLBACK_CHANGED, record)
         if first and self._held.get(record.url):
             self._release_overtaken(record)
 

@@ -296,6 +296,7 @@ async def _run(app, host: str, port: int) -> None:
     for title, url, hosts in mounted_urls(app, base):
         lines.append(f"  {title:<22} {url}   (real host: {hosts})")
     lines.append(f"  {'inspection API':<22} {base}/_mock/")
+    lines.append(f"  {'web inbox':<22} {base}/_mock/ui/")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

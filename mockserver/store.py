@@ -8,7 +8,9 @@ inspect lives here, in one vendor-neutral shape.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +21,38 @@ CANCELLED = "cancelled"  # withdrawn before it was sent (FPT cancel-ads); final,
 PENDING = "pending"  # a scenario may keep a message here forever
 FINAL_STATES = frozenset({DELIVERED, FAILED, EXPIRED, REJECTED, CANCELLED})
 
+# Change events (``Store.listeners``): what the web inbox streams to browsers.
+MESSAGE_ADDED, MESSAGE_STATUS, OTP_ADDED, CALLBACK_CHANGED, RESET = "message", "status", "otp", "callback", "reset"
+Listener = Callable[[str, Any], None]
+
+RESPONSE_BODY_LIMIT = 64 * 1024  # a journaled response body is cut here (bounded memory)
+
+# The messages accepted by the vendor request being handled (see ``collect_accepted``).
+_accepted: ContextVar[list[Message] | None] = ContextVar("mockserver_accepted", default=None)
+
+
+@contextmanager
+def collect_accepted() -> Iterator[list[Message]]:
+    """Collect the messages that ``Store.add_message`` journals inside the block, in this task
+    only (concurrent requests each see their own), so the core can attach the HTTP answer to
+    the request record of exactly the messages that request created."""
+    accepted: list[Message] = []
+    token = _accepted.set(accepted)
+    try:
+        yield accepted
+    finally:
+        _accepted.reset(token)
+
+
+@dataclass(slots=True)
+class ResponseRecord:
+    """The answer the client got for the request that created a message."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+    truncated: bool = False
+
 
 @dataclass(slots=True)
 class RequestRecord:
@@ -28,6 +62,7 @@ class RequestRecord:
     path: str
     headers: dict[str, str]
     body: str
+    response: ResponseRecord | None = None
 
 
 @dataclass(slots=True)
@@ -78,6 +113,9 @@ class Message:
         if full and self.request is not None:
             r = self.request
             data["request"] = {"method": r.method, "path": r.path, "headers": r.headers, "body": r.body}
+            if r.response is not None:
+                a = r.response
+                data["response"] = {"status": a.status, "headers": a.headers, "body": a.body, "truncated": a.truncated}
         return data
 
 
@@ -201,6 +239,15 @@ class Store:
         self.requests: deque[RequestLog] = deque(maxlen=journal_size)
         self.dropped_messages = 0
         self._seq = 0
+        # Called as ``listener(kind, obj)`` on each change (kinds above); nothing is done, not
+        # even building an event, while the list is empty. Listeners must be quick and not raise.
+        self.listeners: list[Listener] = []
+
+    def emit(self, kind: str, obj: Any) -> None:
+        """Tell the listeners that ``obj`` changed (also for changes made outside the store,
+        such as a callback attempt)."""
+        for listener in self.listeners:
+            listener(kind, obj)
 
     def clear(self) -> None:
         self.messages.clear()
@@ -209,6 +256,8 @@ class Store:
         self.requests.clear()
         self.dropped_messages = 0
         self._seq = 0
+        if self.listeners:
+            self.emit(RESET, None)
 
     # -- messages ----------------------------------------------------------------------------
     def add_message(self, message: Message) -> Message:
@@ -220,6 +269,11 @@ class Store:
         if len(self.messages) > self.journal_size:
             self.messages.popitem(last=False)
             self.dropped_messages += 1
+        accepted = _accepted.get()
+        if accepted is not None:
+            accepted.append(message)
+        if self.listeners:
+            self.emit(MESSAGE_ADDED, message)
         return message
 
     def get_message(self, message_id: str) -> Message | None:
@@ -233,10 +287,13 @@ class Store:
         since: float | None = None,
         status: str | None = None,
         account: str | None = None,
+        text: str | None = None,
         limit: int | None = None,
     ) -> list[Message]:
-        """Newest first."""
+        """Newest first. ``text`` is a case-insensitive substring of the text, sender,
+        recipient or id."""
         found: list[Message] = []
+        needle = text.casefold() if text else None
         for message in reversed(self.messages.values()):
             if since is not None and message.created_at < since:
                 break  # the journal is in arrival order
@@ -248,20 +305,32 @@ class Store:
                 continue
             if account is not None and message.account != account:
                 continue
+            if needle is not None and not _mentions(message, needle):
+                continue
             found.append(message)
             if limit is not None and len(found) >= limit:
                 break
         return found
 
-    @staticmethod
-    def set_status(message: Message, status: str, at: float) -> None:
+    def set_status(self, message: Message, status: str, at: float) -> None:
         message.status = status
         message.timeline.append((status, at))
+        if self.listeners:
+            self.emit(MESSAGE_STATUS, message)
 
     # -- OTPs --------------------------------------------------------------------------------
     def add_otp(self, otp: OtpRecord) -> OtpRecord:
         self.otps[(otp.vendor, _digits(otp.phone))] = otp
+        if self.listeners:
+            self.emit(OTP_ADDED, otp)
         return otp
+
+    def otp_of_message(self, message: Message) -> OtpRecord | None:
+        """The OTP a message carried, while it is still the latest one for its phone."""
+        for (vendor, _), otp in self.otps.items():
+            if vendor == message.vendor and otp.message_id == message.id:
+                return otp
+        return None
 
     def latest_otp(self, vendor: str | None, phone: str) -> OtpRecord | None:
         wanted = _digits(phone)
@@ -284,6 +353,8 @@ class Store:
                 if oldest.state != CB_PENDING:
                     break
                 callbacks[oldest_id] = oldest  # still pending: keep it (moved to the end)
+        if self.listeners:
+            self.emit(CALLBACK_CHANGED, record)
         return record
 
     def iter_callbacks(self) -> Iterator[CallbackRecord]:
@@ -292,6 +363,13 @@ class Store:
     # -- requests ----------------------------------------------------------------------------
     def log_request(self, entry: RequestLog) -> None:
         self.requests.append(entry)
+
+
+def _mentions(message: Message, needle: str) -> bool:
+    return any(
+        needle in value.casefold()
+        for value in (message.text, message.sender or "", message.recipient, message.id)
+    )
 
 
 def _digits(phone: str) -> str:

@@ -208,6 +208,31 @@ class Call:
         await self.services.scenarios.apply(self)
 
 
+async def keep_response(call: Call, messages: Sequence[Message], response: web.StreamResponse) -> None:
+    """Attach the answer (status, headers, body up to ``RESPONSE_BODY_LIMIT``) to the request
+    record of the messages one request accepted, so the journal shows both sides of the
+    exchange, and complete the record's headers (vendors keep only Content-Type) with every
+    header the client sent. A message journaled without its request gets the request too."""
+    from .store import RESPONSE_BODY_LIMIT, ResponseRecord
+
+    body = response.body if isinstance(response, web.Response) else None
+    raw = body if isinstance(body, bytes) else b""
+    answer = ResponseRecord(
+        response.status,
+        dict(response.headers),
+        raw[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace"),
+        len(raw) > RESPONSE_BODY_LIMIT,
+    )
+    fallback: RequestRecord | None = None
+    sent_headers = dict(call.request.headers)
+    for message in messages:
+        if message.request is None:
+            fallback = fallback or await call.record()
+            message.request = fallback
+        message.request.response = answer
+        message.request.headers = sent_headers
+
+
 class Vendor:
     """Base class of a vendor. Subclasses set the class attributes and implement ``mounts``."""
 

@@ -1,0 +1,691 @@
+/* sms-mockserver web inbox: plain JavaScript, no build step, no network beyond /_mock/.
+ *
+ * Everything comes from the /_mock/ JSON API; live changes arrive over server-sent events
+ * (/_mock/events). Filters and the open message live in the URL so that a link can be shared.
+ */
+"use strict";
+
+const API = new URL("../", location.href).pathname.replace(/\/$/, ""); // "/_mock"
+const LIMIT = 500; // rows kept in the list (the API has the whole journal)
+const TZ = "Asia/Bangkok"; // the vendors' zone (UTC+7), also Ho Chi Minh City's
+const PALETTE = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#dc2626", "#65a30d"];
+const FILTERS = ["vendor", "status", "phone", "q"];
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  vendors: [],
+  vendorInfo: {}, // name -> {title, color, ...}
+  messages: new Map(), // id -> message (list shape)
+  rows: new Map(), // id -> <tr>
+  filters: { vendor: "", status: "", phone: "", q: "" },
+  selected: null,
+  stats: null,
+  maxSeq: 0,
+  clock: null, // {now, at, frozen}
+  loadToken: 0,
+};
+
+/* ---------- small helpers ---------- */
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key === "style") el.setAttribute("style", value);
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+async function api(method, path, body) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const resp = await fetch(API + path, init);
+  let data = null;
+  try { data = await resp.json(); } catch (_) { /* not JSON */ }
+  if (!resp.ok) {
+    const problems = data && data.problems ? ": " + data.problems.join("; ") : "";
+    throw new Error(((data && data.error) || `HTTP ${resp.status}`) + problems);
+  }
+  return data;
+}
+
+let toastTimer = null;
+function toast(text, isError) {
+  const el = $("toast");
+  el.textContent = text;
+  el.classList.toggle("error", !!isError);
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, isError ? 6000 : 2600);
+}
+
+async function copyText(text, button) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) await navigator.clipboard.writeText(text);
+    else {
+      const area = h("textarea", { style: "position:fixed;opacity:0" });
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+    }
+    if (button) {
+      const label = button.textContent;
+      button.textContent = "Copied";
+      button.classList.add("done");
+      setTimeout(() => { button.textContent = label; button.classList.remove("done"); }, 1200);
+    }
+  } catch (err) {
+    toast("Could not copy: " + err.message, true);
+  }
+}
+
+function copyButton(getText, label = "Copy", testid = null) {
+  const btn = h("button", { type: "button", class: "copy", title: "Copy to clipboard", "data-testid": testid });
+  btn.textContent = label;
+  btn.addEventListener("click", (ev) => { ev.stopPropagation(); copyText(typeof getText === "function" ? getText() : getText, btn); });
+  return btn;
+}
+
+const timeFmt = new Intl.DateTimeFormat("en-GB", { timeZone: TZ, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+const dateFmt = new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit" });
+function fmtTime(t) { return timeFmt.format(new Date(t * 1000)); }
+function fmtDateTime(t) { return `${dateFmt.format(new Date(t * 1000))} ${fmtTime(t)}`; }
+function fmtPrecise(t) {
+  const ms = String(Math.floor((t % 1) * 1000)).padStart(3, "0");
+  return `${fmtDateTime(t)}.${ms}`;
+}
+function fmtDelta(seconds) {
+  if (seconds < 1) return `+${Math.round(seconds * 1000)} ms`;
+  if (seconds < 120) return `+${seconds.toFixed(2)} s`;
+  if (seconds < 7200) return `+${(seconds / 60).toFixed(1)} min`;
+  return `+${(seconds / 3600).toFixed(1)} h`;
+}
+function fmtCredits(c) { return c === null || c === undefined ? "" : String(Number(c.toFixed(4))); }
+
+function langOf(text) {
+  if (/[\u0E00-\u0E7F]/.test(text)) return "th";
+  if (/[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/i.test(text)) return "vi";
+  return null;
+}
+
+function digits(s) { return String(s || "").replace(/\D/g, ""); }
+function samePhone(recipient, phone) { // as the API's phone filter: national or international form
+  const a = digits(recipient), b = digits(phone);
+  if (a === b) return true;
+  return a.replace(/^0+/, "").slice(-9) === b.replace(/^0+/, "").slice(-9) && Math.min(a.length, b.length) >= 9;
+}
+
+function pretty(body, contentType) {
+  if (body === null || body === undefined) return "";
+  const text = String(body);
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try { return JSON.stringify(JSON.parse(trimmed), null, 2); } catch (_) { /* not JSON */ }
+  }
+  if ((contentType || "").includes("x-www-form-urlencoded") && text.includes("=")) {
+    try {
+      return [...new URLSearchParams(text)].map(([k, v]) => `${k} = ${v}`).join("\n");
+    } catch (_) { /* keep raw */ }
+  }
+  if (trimmed.startsWith("<")) return trimmed.replace(/>\s*</g, ">\n<");
+  return text;
+}
+
+function headerText(headers) {
+  return Object.entries(headers || {}).map(([k, v]) => `${k}: ${v}`).join("\n");
+}
+
+function curlFor(req) {
+  const q = (s) => "'" + String(s).replace(/'/g, "'\\''") + "'";
+  const parts = ["curl", "-sS", "-X", req.method, q(location.origin + req.path)];
+  for (const [k, v] of Object.entries(req.headers || {})) if (v) parts.push("-H", q(`${k}: ${v}`));
+  if (req.body) parts.push("--data-binary", q(req.body));
+  return parts.join(" ");
+}
+
+function vendorTag(name, pill) {
+  const info = state.vendorInfo[name] || { title: name, color: "#888" };
+  return h("span", { class: pill ? "tag pill" : "tag", style: `--c:${info.color}`, "data-vendor": name, text: info.title });
+}
+
+function statusBadge(status, testid) {
+  return h("span", { class: `status ${status}`, "data-testid": testid, text: status });
+}
+
+/* ---------- URL state ---------- */
+function readUrl() {
+  const params = new URLSearchParams(location.search);
+  for (const key of FILTERS) state.filters[key] = params.get(key) || "";
+  state.selected = params.get("id") || null;
+}
+
+function writeUrl() {
+  const params = new URLSearchParams();
+  for (const key of FILTERS) if (state.filters[key]) params.set(key, state.filters[key]);
+  if (state.selected) params.set("id", state.selected);
+  const qs = params.toString();
+  history.replaceState(null, "", location.pathname + (qs ? "?" + qs : ""));
+}
+
+/* ---------- list ---------- */
+function matches(m) {
+  const f = state.filters;
+  if (f.vendor && m.vendor !== f.vendor) return false;
+  if (f.status && m.status !== f.status) return false;
+  if (f.phone && !samePhone(m.recipient, f.phone)) return false;
+  if (f.q) {
+    const needle = f.q.toLowerCase();
+    if (![m.text, m.sender || "", m.recipient, m.id].some((v) => String(v).toLowerCase().includes(needle))) return false;
+  }
+  return true;
+}
+
+function isOtp(m) { return /otp|voice/i.test(m.operation) || m.encoding === "voice"; }
+
+function buildRow(m) {
+  const tr = h("tr", { "data-id": m.id, "data-testid": "row" });
+  tr.addEventListener("click", () => openDetail(m.id));
+  fillRow(tr, m);
+  return tr;
+}
+
+function fillRow(tr, m) {
+  const text = h("td", { class: "c-text", title: m.text, lang: langOf(m.text) });
+  if (isOtp(m)) text.append(h("span", { class: "otp-flag", text: "OTP" }));
+  text.append(m.text);
+  tr.replaceChildren(
+    h("td", { class: "c-time", title: fmtPrecise(m.created_at), text: fmtTime(m.created_at) }),
+    h("td", { class: "c-vendor" }, vendorTag(m.vendor, true)),
+    h("td", { class: "c-from", title: m.sender || "", text: m.sender || "—" }),
+    h("td", { class: "c-to", "data-testid": "row-recipient", text: m.recipient }),
+    text,
+    h("td", { class: "c-status" }, statusBadge(m.status, "row-status")),
+    h("td", { class: "c-credits", text: fmtCredits(m.credits) }),
+  );
+  tr.dataset.status = m.status;
+  tr.classList.toggle("selected", m.id === state.selected);
+}
+
+function upsertRow(m, fresh) {
+  const rows = $("rows");
+  let tr = state.rows.get(m.id);
+  if (tr) { fillRow(tr, m); return; }
+  tr = buildRow(m);
+  if (fresh) tr.classList.add("fresh");
+  state.rows.set(m.id, tr);
+  let before = rows.firstElementChild;
+  while (before && state.messages.get(before.dataset.id) && state.messages.get(before.dataset.id).seq > m.seq) before = before.nextElementSibling;
+  rows.insertBefore(tr, before);
+  while (rows.children.length > LIMIT) {
+    const last = rows.lastElementChild;
+    state.rows.delete(last.dataset.id);
+    if (last.dataset.id !== state.selected) state.messages.delete(last.dataset.id);
+    last.remove();
+  }
+}
+
+function removeRow(id) {
+  const tr = state.rows.get(id);
+  if (tr) { tr.remove(); state.rows.delete(id); }
+}
+
+function newer(a, b) { // the later of two snapshots of one message (timelines only grow)
+  if (!a) return b;
+  return b.timeline.length >= a.timeline.length ? b : a;
+}
+
+function updateEmpty() {
+  const total = state.stats ? state.stats.messages.total : 0;
+  const shown = state.rows.size;
+  $("empty").hidden = total > 0;
+  $("no-match").hidden = !(total > 0 && shown === 0);
+  document.querySelector(".messages").hidden = total === 0;
+  $("shown").textContent = total ? `${shown} shown · ${total} in journal` : "";
+}
+
+async function loadMessages() {
+  const token = ++state.loadToken;
+  const params = new URLSearchParams({ limit: String(LIMIT) });
+  for (const key of FILTERS) if (state.filters[key]) params.set(key, state.filters[key]);
+  let data;
+  try { data = await api("GET", "/messages?" + params); } catch (err) { toast("Could not load messages: " + err.message, true); return; }
+  if (token !== state.loadToken) return; // a newer load is on its way
+  const rows = $("rows");
+  rows.replaceChildren();
+  state.rows.clear();
+  const keep = new Map();
+  for (const m of data.messages) {
+    const best = newer(state.messages.get(m.id), m);
+    keep.set(m.id, best);
+    state.maxSeq = Math.max(state.maxSeq, m.seq);
+  }
+  if (state.selected && state.messages.has(state.selected) && !keep.has(state.selected)) keep.set(state.selected, state.messages.get(state.selected));
+  state.messages = keep;
+  for (const m of data.messages) {
+    const best = keep.get(m.id);
+    if (!matches(best)) continue;
+    const tr = buildRow(best);
+    state.rows.set(m.id, tr);
+    rows.append(tr);
+  }
+  updateEmpty();
+}
+
+function onMessage(m) {
+  const known = state.messages.get(m.id);
+  const isNew = !known && m.seq > state.maxSeq;
+  if (isNew && state.stats) {
+    const byVendor = state.stats.messages.by_vendor;
+    byVendor[m.vendor] = (byVendor[m.vendor] || 0) + 1;
+    state.stats.messages.total += 1;
+    renderCounts();
+  }
+  state.maxSeq = Math.max(state.maxSeq, m.seq);
+  const best = newer(known, m);
+  state.messages.set(m.id, best);
+  if (matches(best)) upsertRow(best, isNew);
+  else removeRow(m.id);
+  updateEmpty();
+  if (m.id === state.selected) scheduleDetail();
+}
+
+/* ---------- counts & filters ---------- */
+function renderCounts() {
+  const bar = $("counts");
+  if (!state.stats) return;
+  const by = state.stats.messages.by_vendor;
+  const chips = [h("button", { type: "button", class: "count total" + (state.filters.vendor ? "" : " active"), "data-testid": "count-all", onclick: () => setFilter("vendor", "") },
+    "All ", h("b", { text: state.stats.messages.total }))];
+  for (const v of state.vendors) {
+    chips.push(h("button", {
+      type: "button", class: "count" + (state.filters.vendor === v.name ? " active" : ""), "data-testid": `count-${v.name}`,
+      title: `Show only ${v.title}`, onclick: () => setFilter("vendor", state.filters.vendor === v.name ? "" : v.name),
+    }, vendorTag(v.name), h("b", { text: by[v.name] || 0 })));
+  }
+  bar.replaceChildren(...chips);
+}
+
+function setFilter(key, value) {
+  state.filters[key] = value;
+  const input = $("f-" + key);
+  if (input.value !== value) input.value = value;
+  writeUrl();
+  renderCounts();
+  loadMessages();
+}
+
+function bindFilters() {
+  let timer = null;
+  for (const key of FILTERS) {
+    const input = $("f-" + key);
+    input.value = state.filters[key];
+    const apply = () => { if (state.filters[key] !== input.value.trim()) setFilter(key, input.value.trim()); };
+    if (input.tagName === "SELECT") input.addEventListener("change", apply);
+    else input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(apply, 200); });
+  }
+  $("f-clear").addEventListener("click", () => {
+    for (const key of FILTERS) { state.filters[key] = ""; $("f-" + key).value = ""; }
+    writeUrl(); renderCounts(); loadMessages();
+  });
+}
+
+/* ---------- detail ---------- */
+let detailTimer = null;
+function scheduleDetail() {
+  clearTimeout(detailTimer);
+  detailTimer = setTimeout(() => loadDetail(), 80);
+}
+
+function openDetail(id) {
+  state.selected = id;
+  writeUrl();
+  for (const [rid, tr] of state.rows) tr.classList.toggle("selected", rid === id);
+  loadDetail();
+}
+
+function closeDetail() {
+  state.selected = null;
+  writeUrl();
+  for (const tr of state.rows.values()) tr.classList.remove("selected");
+  $("detail").hidden = true;
+  $("detail").replaceChildren();
+}
+
+async function loadDetail() {
+  const id = state.selected;
+  if (!id) return;
+  let message, callbacks;
+  try {
+    [message, callbacks] = await Promise.all([
+      api("GET", "/messages/" + encodeURIComponent(id)),
+      api("GET", "/callbacks?message=" + encodeURIComponent(id)),
+    ]);
+  } catch (err) {
+    if (id === state.selected) {
+      $("detail").hidden = false;
+      $("detail").replaceChildren(h("div", { class: "d-body" }, h("p", { class: "muted", text: `Message ${id}: ${err.message}` }),
+        h("button", { type: "button", class: "panel-btn", onclick: closeDetail, text: "Close" })));
+    }
+    return;
+  }
+  if (id !== state.selected) return;
+  const scroll = $("detail").scrollTop;
+  renderDetail(message, callbacks.callbacks || []);
+  $("detail").scrollTop = scroll;
+}
+
+function section(title, content, ...extra) {
+  return h("section", { class: "d-section" }, h("h4", {}, title, ...extra), content);
+}
+
+function renderDetail(m, callbacks) {
+  const pane = $("detail");
+  pane.hidden = false;
+  const head = h("div", { class: "d-head" },
+    h("div", { class: "d-title" }, vendorTag(m.vendor, true), h("span", { class: "mid", title: m.id, text: m.id }),
+      copyButton(m.id, "Copy id"), h("button", { type: "button", class: "d-close", title: "Close", "aria-label": "Close", "data-testid": "close-detail", onclick: closeDetail, text: "×" })),
+    h("div", { class: "d-actions" },
+      h("button", { type: "button", class: "panel-btn good", "data-testid": "mark-delivered", onclick: () => mark(m.id, "delivered"), text: "Mark delivered" }),
+      h("button", { type: "button", class: "panel-btn bad", "data-testid": "mark-failed", onclick: () => mark(m.id, "failed"), text: "Mark failed" }),
+      statusBadge(m.status, "detail-status")));
+
+  const body = h("div", { class: "d-body" });
+  if (m.otp) {
+    const o = m.otp;
+    const meta = [o.ref ? `ref ${o.ref}` : null, o.expires_at ? `expires ${fmtTime(o.expires_at)}` : null,
+      o.verified ? "verified" : "not verified yet", o.attempts ? `${o.attempts} attempt(s)` : null].filter(Boolean).join(" · ");
+    body.append(section("One-time code", h("div", { class: "otp-box" },
+      h("span", { class: "otp-code", "data-testid": "otp-code", text: o.code }),
+      h("div", { class: "otp-meta" }, meta, h("div", {}, copyButton(o.code, "Copy code"))))));
+  }
+  body.append(section("Message", h("pre", { class: "fulltext", lang: langOf(m.text), "data-testid": "detail-text", text: m.text }), copyButton(m.text)));
+
+  const facts = [
+    ["Encoding", m.encoding], ["Parts", m.parts], ["Credits", fmtCredits(m.credits)],
+    ["From", m.sender || "—"], ["To", m.recipient], ["Account", m.account],
+    ["Operation", m.operation], ["Received", fmtDateTime(m.created_at)], ["Callbacks", m.callbacks.length],
+  ];
+  body.append(section("Details", h("div", { class: "facts" }, facts.map(([k, v]) =>
+    h("div", { class: "fact" }, h("div", { class: "k", text: k }), h("div", { class: "v", "data-testid": `fact-${k.toLowerCase()}`, text: String(v) }))))));
+
+  const t0 = m.timeline.length ? m.timeline[0].at : m.created_at;
+  body.append(section("Delivery timeline", h("ol", { class: "timeline", "data-testid": "timeline" }, m.timeline.map((step) =>
+    h("li", { class: step.status }, statusBadge(step.status), h("span", { class: "when", text: fmtPrecise(step.at) }),
+      h("span", { class: "delta", text: step.at === t0 ? "" : fmtDelta(step.at - t0) }))))));
+
+  if (m.request) {
+    const r = m.request;
+    const ct = (r.headers || {})["Content-Type"] || "";
+    body.append(section("Request",
+      h("div", {}, h("div", { class: "http-line" }, h("span", { class: "method", text: r.method }), location.origin + r.path),
+        h("pre", { class: "code", "data-testid": "request-headers", text: headerText(r.headers) }),
+        h("pre", { class: "code", "data-testid": "request-body", style: "margin-top:6px", text: pretty(r.body, ct) })),
+      copyButton(r.body, "Copy body"), copyButton(() => curlFor(r), "Copy as curl")));
+  }
+  if (m.response) {
+    const a = m.response;
+    body.append(section("Response",
+      h("div", {}, h("div", { class: "http-line" }, h("span", { class: "method", text: "HTTP" }), String(a.status)),
+        h("pre", { class: "code", "data-testid": "response-headers", text: headerText(a.headers) }),
+        h("pre", { class: "code", "data-testid": "response-body", style: "margin-top:6px", text: pretty(a.body, (a.headers || {})["Content-Type"]) + (a.truncated ? "\n… (cut)" : "") })),
+      copyButton(a.body, "Copy body")));
+  }
+
+  const cbs = h("div", { "data-testid": "callbacks" });
+  if (!callbacks.length) {
+    cbs.append(h("p", { class: "muted", text: m.callback_url ? `Reports go to ${m.callback_url}.` : "No callback URL: this message has no delivery reports to send." }));
+  }
+  for (const cb of callbacks) cbs.append(renderCallback(cb));
+  body.append(section(`Callbacks (${callbacks.length})`, cbs));
+
+  const extra = { fields: m.fields, final: m.final };
+  body.append(section("Vendor fields", h("pre", { class: "code", text: JSON.stringify(extra, null, 2) })));
+  pane.replaceChildren(head, body);
+}
+
+function renderCallback(cb) {
+  const rows = cb.attempts.map((a) => h("tr", {},
+    h("td", { text: fmtTime(a.at) }), h("td", { text: a.status === null ? "—" : a.status }),
+    h("td", { text: `${Math.round(a.latency_ms)} ms` }), h("td", { class: "err", text: a.error || "" })));
+  const last = cb.attempts[cb.attempts.length - 1];
+  return h("div", { class: "cb", "data-testid": "callback", "data-callback": cb.id },
+    h("div", { class: "cb-head" }, statusBadge(cb.state, "callback-state"), h("span", { class: "mono muted", text: cb.id }),
+      h("span", { class: "url" }, h("b", { text: cb.method + " " }), cb.url),
+      h("button", { type: "button", class: "panel-btn", "data-testid": "replay", onclick: () => replay(cb.id), text: "Replay" })),
+    cb.note ? h("div", { class: "cb-note", text: cb.note }) : null,
+    cb.attempts.length
+      ? h("table", { class: "attempts" }, h("thead", {}, h("tr", {}, h("th", { text: "Attempt" }), h("th", { text: "Status" }), h("th", { text: "Latency" }), h("th", { text: "Error" }))), h("tbody", {}, rows))
+      : h("div", { class: "cb-note", text: "Not attempted yet." }),
+    h("details", {}, h("summary", { text: "Payload and headers" }),
+      h("pre", { class: "code", text: headerText(cb.headers) }),
+      h("pre", { class: "code", style: "margin-top:6px", text: pretty(cb.body, (cb.headers || {})["Content-Type"]) }),
+      h("div", { style: "margin-top:6px" }, copyButton(cb.body, "Copy payload"))),
+    last && last.response_body ? h("details", {}, h("summary", { text: "Receiver's last answer" }), h("pre", { class: "code", text: last.response_body })) : null);
+}
+
+async function mark(id, status) {
+  try {
+    const m = await api("POST", `/messages/${encodeURIComponent(id)}/deliver`, { status });
+    onMessage(m);
+    toast(`Marked ${status}`);
+    scheduleDetail();
+  } catch (err) { toast(`Could not mark ${status}: ${err.message}`, true); }
+}
+
+async function replay(id) {
+  try {
+    const cb = await api("POST", `/callbacks/${encodeURIComponent(id)}/replay`);
+    toast(`Replayed as ${cb.id}`);
+    scheduleDetail();
+  } catch (err) { toast("Replay failed: " + err.message, true); }
+}
+
+/* ---------- header: clock, scenario, reset, vendors ---------- */
+function setClock(c) {
+  state.clock = { now: c.now, at: performance.now(), frozen: !!c.frozen };
+  renderClock();
+}
+
+function renderClock() {
+  if (!state.clock) return;
+  const c = state.clock;
+  const now = c.frozen ? c.now : c.now + (performance.now() - c.at) / 1000;
+  $("clock").textContent = `${fmtDateTime(now)} +07`;
+  $("clock").dataset.now = String(now);
+  $("clock-frozen").hidden = !c.frozen;
+}
+
+async function advance(amount, label) {
+  try {
+    const c = await api("POST", "/clock", { advance: amount });
+    setClock(c);
+    toast(`Clock ${label}` + (c.fired ? ` · ${c.fired} timer(s) fired` : ""));
+  } catch (err) { toast("Clock: " + err.message, true); }
+}
+
+async function loadScenario() {
+  let files = { files: [] }, current = {};
+  try {
+    [files, current] = await Promise.all([api("GET", "/scenario/files"), api("GET", "/scenario")]);
+  } catch (err) { toast("Scenario: " + err.message, true); }
+  const stem = (s) => String(s).replace(/\.ya?ml$/, "");
+  let active = null;
+  if (Array.isArray(current.sources) && current.sources.length) active = current.sources.map(stem).join(" + ");
+  else if (files.active) active = files.active;
+  else {
+    const sources = [...new Set((current.rules || []).map((r) => r.source).filter(Boolean))];
+    active = sources.length ? sources.map(stem).join(" + ") : (files.files.includes("default") ? "default" : null);
+  }
+  const select = $("scenario");
+  const names = [...files.files];
+  if (active && !names.includes(active)) names.unshift(active);
+  select.replaceChildren(...names.map((n) => h("option", { value: n, text: n })));
+  if (active) select.value = active;
+  select.dataset.active = active || "";
+}
+
+async function switchScenario(name) {
+  try {
+    const result = await api("PUT", "/scenario", { name, file: name });
+    toast(`Scenario ${name}: ${result.count ?? (result.rules || []).length} rule(s)`);
+  } catch (err) { toast("Scenario: " + err.message, true); }
+  loadScenario();
+}
+
+function bindHeader() {
+  $("advance-min").addEventListener("click", () => advance("1m", "+1 min"));
+  $("advance-hour").addEventListener("click", () => advance("1h", "+1 h"));
+  $("scenario").addEventListener("change", (ev) => switchScenario(ev.target.value));
+  const reset = $("reset");
+  let armed = null;
+  reset.addEventListener("click", async () => {
+    if (!armed) {
+      reset.classList.add("armed");
+      reset.textContent = "Click to confirm";
+      armed = setTimeout(() => { armed = null; reset.classList.remove("armed"); reset.textContent = "Reset"; }, 3000);
+      return;
+    }
+    clearTimeout(armed); armed = null;
+    reset.classList.remove("armed");
+    reset.textContent = "Reset";
+    try {
+      await api("POST", "/reset");
+      toast("Journal emptied, state back to start-up");
+      onReset();
+      loadScenario();
+      setClock(await api("GET", "/clock"));
+    } catch (err) { toast("Reset: " + err.message, true); }
+  });
+  $("toggle-connect").addEventListener("click", () => {
+    const panel = $("connect");
+    panel.hidden = !panel.hidden;
+    $("toggle-connect").setAttribute("aria-expanded", String(!panel.hidden));
+  });
+  setInterval(renderClock, 1000);
+}
+
+function demoRows(value, label, out) {
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== "object")) {
+      value.forEach((v, i) => out.push(kvRow(value.length > 1 ? `${label}[${i}]` : label, v)));
+    } else {
+      value.forEach((v, i) => { out.push(h("div", { class: "group", text: `${label} ${value.length > 1 ? "#" + (i + 1) : ""}` })); demoRows(v, "", out); });
+    }
+  } else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (v && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== "object")) {
+        for (const [k2, v2] of Object.entries(v)) out.push(kvRow(`${label ? label + "." : ""}${k}.${k2}`, v2));
+      } else demoRows(v, label ? `${label}.${k}` : k, out);
+    }
+  } else {
+    out.push(kvRow(label, value));
+  }
+  return out;
+}
+
+function kvRow(key, value) {
+  const text = value === null ? "null" : String(value);
+  return [h("span", { class: "k", text: key }), h("span", { class: "v", text }), copyButton(text)];
+}
+
+function renderConnect() {
+  const panel = $("connect");
+  panel.replaceChildren(...state.vendors.map((v) => {
+    const rows = [];
+    for (const mount of v.mounts) {
+      const base = location.origin + mount.prefix;
+      rows.push(kvRow("Base URL", base));
+      if (mount.hosts.length) rows.push(kvRow("Real host", mount.hosts.join(", ")));
+    }
+    demoRows(v.demo || {}, "", rows);
+    return h("div", { class: "vcard", "data-testid": `vendor-${v.name}` },
+      h("h3", {}, vendorTag(v.name), h("span", { class: "country", text: v.country })),
+      h("div", { class: "kv" }, rows.flat()));
+  }));
+}
+
+async function loadSamples() {
+  try {
+    const data = await api("GET", "/samples");
+    $("samples").replaceChildren(...data.samples.map((s) => h("div", { class: "sample", "data-testid": `sample-${s.vendor}` },
+      h("div", { class: "sample-head" }, vendorTag(s.vendor, true), h("span", { class: "op", text: `${s.operation} · ${s.method} ${new URL(s.url).pathname}` }), copyButton(s.curl, "Copy")),
+      h("pre", { text: s.curl }))));
+  } catch (err) { $("samples").replaceChildren(h("p", { class: "muted", text: "Samples unavailable: " + err.message })); }
+}
+
+async function loadStats() {
+  try { state.stats = await api("GET", "/stats"); } catch (_) { return; }
+  renderCounts();
+  updateEmpty();
+}
+
+function onReset() {
+  state.messages.clear();
+  state.rows.clear();
+  state.maxSeq = 0;
+  $("rows").replaceChildren();
+  if (state.stats) {
+    for (const key of Object.keys(state.stats.messages.by_vendor)) state.stats.messages.by_vendor[key] = 0;
+    state.stats.messages.total = 0;
+  }
+  closeDetail();
+  renderCounts();
+  updateEmpty();
+}
+
+/* ---------- live events ---------- */
+function connectEvents() {
+  const live = $("live");
+  const es = new EventSource(API + "/events");
+  const on = (name, fn) => es.addEventListener(name, (ev) => { try { fn(JSON.parse(ev.data)); } catch (err) { console.error(name, err); } });
+  on("hello", (data) => {
+    live.classList.add("on");
+    live.textContent = "live";
+    setClock(data.clock);
+    state.stats = data.stats;
+    renderCounts();
+    loadMessages(); // (re)connected: catch up on what happened meanwhile
+    if (state.selected) scheduleDetail();
+  });
+  on("message", onMessage);
+  on("callback", (cb) => { if (state.selected && cb.message_ids.includes(state.selected)) scheduleDetail(); });
+  on("otp", (otp) => { if (state.selected && otp.message_id === state.selected) scheduleDetail(); });
+  on("reset", () => { onReset(); loadScenario(); });
+  on("resync", () => { loadStats(); loadMessages(); if (state.selected) scheduleDetail(); });
+  on("clock", setClock);
+  es.onerror = () => { live.classList.remove("on"); live.textContent = "reconnecting…"; };
+}
+
+async function start() {
+  readUrl();
+  bindFilters();
+  bindHeader();
+  try {
+    state.vendors = (await api("GET", "/vendors")).slice().sort((a, b) => a.name.localeCompare(b.name));
+  } catch (err) { toast("Could not load vendors: " + err.message, true); }
+  state.vendors.forEach((v, i) => { state.vendorInfo[v.name] = { title: v.title, color: PALETTE[i % PALETTE.length] }; });
+  const select = $("f-vendor");
+  for (const v of state.vendors) select.append(h("option", { value: v.name, text: v.title }));
+  select.value = state.filters.vendor;
+  renderConnect();
+  loadSamples();
+  loadScenario();
+  await loadStats();
+  if (state.selected) openDetail(state.selected);
+  connectEvents();
+  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && state.selected) closeDetail(); });
+}
+
+start();

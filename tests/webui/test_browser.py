@@ -1,0 +1,258 @@
+"""The web inbox in a real headless Chromium against a real server on an ephemeral port.
+
+Needs Debian's ``chromium`` (``/usr/bin/chromium``) and the ``playwright`` Python package (its
+own browser download is not used). Skips, saying so, only when no Chromium is installed.
+Screenshots of the list and of a detail view go to ``tests/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.conftest import services_of
+from tests.webui.conftest import send_sample
+
+CHROMIUM = os.environ.get("MOCKSERVER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+THAI = "สวัสดีครับ รหัสผ่านของคุณคือ 4821 กรุณาอย่าบอกใคร"
+VIETNAMESE = "Xin chào! Mã xác thực của bạn là 4821, có hiệu lực trong 5 phút."
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver")
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT = 10_000  # ms, for every wait on the page
+
+
+@pytest.fixture
+async def browser_page(tmp_path):
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:  # Chromium is there, so the browser tests must run: say what is missing
+        pytest.fail("Chromium is installed but the playwright package is not: pip install playwright")
+    async with async_playwright() as pw:
+        context = await pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),  # a fresh --user-data-dir
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1440, "height": 900},
+            locale="en-GB",
+        )
+        page = context.pages[0] if context.pages else await context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            yield page
+        finally:
+            await context.close()
+        assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+async def inbox(aiohttp_client, make_app, scenario_dir):
+    """A real server whose messages take ~1.5 s to be delivered (so a person, or a test, can
+    watch the status move) and a client of it."""
+    app = make_app({"delivery": {"sent_after": 0.3, "final_after": 1.5}})
+    return await aiohttp_client(app)
+
+
+def base_of(client) -> str:
+    return f"http://{client.host}:{client.port}"
+
+
+async def rows(page) -> int:
+    return await page.locator("[data-testid=row]").count()
+
+
+async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, inbox, receiver):
+    page, client = browser_page, inbox
+    base = base_of(client)
+    await page.goto(f"{base}/_mock/ui/")
+
+    # Empty state: one curl line per vendor, live stream connected.
+    await page.locator("[data-testid=live].on").wait_for()
+    empty = page.locator("[data-testid=empty]")
+    await empty.wait_for()
+    await page.screenshot(path=str(_artifact("inbox-empty.png")))
+    for vendor in services_of(client).vendors:
+        assert (await page.locator(f"[data-testid=sample-{vendor}] pre").inner_text()).startswith(f"curl -sS -X POST {base}/")
+
+    # Messages sent through two vendors' own APIs appear without a reload.
+    await page.evaluate("window.__same_page = true")
+    v = services_of(client).vendors["ants"]
+    sample = v.sample_send(v.sample_recipient(0), THAI)
+    body = json.loads(sample.body)
+    body["messages"][0]["notifyUrl"] = receiver.url
+    sent = await client.post(sample.path, headers=dict(sample.headers), data=json.dumps(body, ensure_ascii=False).encode())
+    ants_id = (await sent.json())["details"][0]["messageId"]
+    sent = await send_sample(client, "thaibulksms", n=0, text=VIETNAMESE)
+    tbs_id = (await sent.json())["phone_number_list"][0]["message_id"]
+
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 2")
+    assert await page.evaluate("window.__same_page === true"), "the page reloaded"
+    assert await empty.is_hidden()
+    first = page.locator("[data-testid=row]").first  # newest first
+    assert await first.get_attribute("data-id") == tbs_id
+    assert VIETNAMESE[:20] in await first.inner_text()
+    ants_row = page.locator(f"[data-testid=row][data-id='{ants_id}']")
+    assert THAI[:10] in await ants_row.inner_text()
+    assert await page.locator("[data-testid=count-ants] b").inner_text() == "1"
+    assert await page.locator("[data-testid=count-thaibulksms] b").inner_text() == "1"
+    # Thai really renders as glyphs (not as empty boxes of zero width).
+    width = await page.evaluate(
+        "(() => { const c = document.createElement('canvas').getContext('2d'); c.font = '16px ' + getComputedStyle(document.body).fontFamily;"
+        " return c.measureText('สวัสดี').width; })()"
+    )
+    assert width > 20
+
+    # Filters: vendor, then free text; the URL keeps them, a reload shows the same.
+    await page.select_option("[data-testid=f-vendor]", "ants")
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 1")
+    assert "vendor=ants" in page.url
+    await page.reload()
+    await page.locator("[data-testid=live].on").wait_for()
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 1")
+    assert await page.locator("[data-testid=f-vendor]").input_value() == "ants"
+    await page.evaluate("window.__same_page = true")  # from here on, no reload either
+    await page.locator("[data-testid=f-clear]").click()
+    await page.locator("[data-testid=f-q]").fill("Mã xác")
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 1")
+    assert await page.locator("[data-testid=row]").first.get_attribute("data-id") == tbs_id
+    assert "q=M%C3%A3" in page.url
+    await page.locator("[data-testid=f-clear]").click()
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 2")
+    await page.screenshot(path=str(_artifact("inbox-list.png")))
+
+    # A new message: open it at once and watch its status reach delivered, live.
+    sample = v.sample_send(v.sample_recipient(0), "Watch me: " + THAI)
+    body = json.loads(sample.body)
+    body["messages"][0]["notifyUrl"] = receiver.url
+    sent = await client.post(sample.path, headers=dict(sample.headers), data=json.dumps(body, ensure_ascii=False).encode())
+    watch_id = (await sent.json())["details"][0]["messageId"]
+    row = page.locator(f"[data-testid=row][data-id='{watch_id}']")
+    await row.click()
+    status = page.locator("[data-testid=detail-status]")
+    await status.wait_for()
+    assert await status.inner_text() != "delivered"
+    await page.wait_for_function("document.querySelector('[data-testid=detail-status]').textContent === 'delivered'")
+    assert await row.locator("[data-testid=row-status]").inner_text() == "delivered"
+    assert f"id={watch_id}" in page.url
+    timeline = await page.locator("[data-testid=timeline] li").all_inner_texts()
+    assert [t.split("\n")[0].strip() for t in timeline] == ["accepted", "sent", "delivered"]
+    assert "Watch me: " + THAI == await page.locator("[data-testid=detail-text]").inner_text()
+    assert await page.locator("[data-testid=fact-encoding]").inner_text() == "UCS-2"
+    assert "notifyUrl" in await page.locator("[data-testid=request-body]").inner_text()
+    assert watch_id in await page.locator("[data-testid=response-body]").inner_text()
+
+    # Its delivery report reaches the receiver; replay it from the page.
+    callback = page.locator("[data-testid=callback]")
+    await page.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=callback-state]')].some(e => e.textContent === 'delivered')"
+    )
+    before = len(receiver.requests)
+    await page.locator("[data-testid=replay]").first.click()
+    await page.wait_for_function("document.querySelectorAll('[data-testid=callback]').length === 2")
+    await receiver.wait_for(before + 1)
+    await page.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=callback-state]')].every(e => e.textContent === 'delivered')"
+    )
+    assert await callback.count() == 2
+    await page.set_viewport_size({"width": 1440, "height": 1500})
+    await page.locator("[data-testid=detail]").evaluate("e => { e.scrollTop = 0; }")
+    await page.screenshot(path=str(_artifact("inbox-detail.png")))
+    await page.set_viewport_size({"width": 1440, "height": 900})
+
+    # Mark a delivered message failed by hand.
+    await page.locator(f"[data-testid=row][data-id='{tbs_id}']").click()
+    await page.wait_for_function(f"new URLSearchParams(location.search).get('id') === {json.dumps(tbs_id)}")
+    await page.wait_for_function("document.querySelector('[data-testid=detail-status]')?.textContent === 'delivered'")
+    await page.locator("[data-testid=mark-failed]").click()
+    await page.wait_for_function("document.querySelector('[data-testid=detail-status]').textContent === 'failed'")
+    assert services_of(client).store.get_message(tbs_id).status == "failed"
+
+    # An OTP message shows its code large.
+    sent = await send_sample(client, "voiceotp")
+    otp_id = (await sent.text()).split(",")[-1]
+    await page.locator(f"[data-testid=row][data-id='{otp_id}']").click()
+    code = page.locator("[data-testid=otp-code]")
+    await code.wait_for()
+    assert await code.inner_text() == services_of(client).store.get_message(otp_id).text
+    assert float((await code.evaluate("e => getComputedStyle(e).fontSize")).rstrip("px")) >= 32
+    await page.screenshot(path=str(_artifact("inbox-otp.png")))
+
+    # Switch the scenario: the next message fails.
+    select = page.locator("[data-testid=scenario]")
+    await page.wait_for_function("[...document.querySelectorAll('[data-testid=scenario] option')].some(o => o.value === 'always-fail')")
+    await select.select_option("always-fail")
+    await page.wait_for_function("document.querySelector('[data-testid=scenario]').dataset.active === 'always-fail'")
+    rules = (await (await client.get("/_mock/scenario")).json())["rules"]
+    assert [r["name"] for r in rules] == ["fail everything"]
+    sent = await send_sample(client, "smartsmsbulk")
+    ref = (await sent.json())["refId"]
+    await page.wait_for_function(
+        f"document.querySelector(\"[data-testid=row][data-id='{ref}'] [data-testid=row-status]\")?.textContent === 'failed'"
+    )
+
+    # Advance the virtual clock by an hour from the header.
+    before_now = float(await page.locator("[data-testid=clock]").get_attribute("data-now"))
+    await page.locator("[data-testid=advance-hour]").click()
+    await page.wait_for_function(f"Number(document.querySelector('[data-testid=clock]').dataset.now) >= {before_now + 3600}")
+    server_now = (await (await client.get("/_mock/clock")).json())["now"]
+    assert server_now >= before_now + 3600
+    await page.locator("[data-testid=advance-min]").click()
+    await page.wait_for_function(f"Number(document.querySelector('[data-testid=clock]').dataset.now) >= {before_now + 3660}")
+
+    # Vendors & credentials panel: base URLs and demo credentials with copy buttons.
+    await page.locator("[data-testid=toggle-connect]").click()
+    card = page.locator("[data-testid=vendor-smartsmsbulk]")
+    await card.wait_for()
+    text = await card.inner_text()
+    assert f"{base}/smartsmsbulk" in text and "demo-smartsmsbulk-key-42" in text
+    assert await card.locator(".copy").count() >= 3
+    await page.screenshot(path=str(_artifact("inbox-credentials.png")))
+
+    # Reset (two clicks: arm, confirm) empties the page live.
+    await page.locator("[data-testid=reset]").click()
+    await page.locator("[data-testid=reset]").click()
+    await empty.wait_for()
+    assert await rows(page) == 0
+    await page.wait_for_function("document.querySelector('[data-testid=scenario]').dataset.active !== 'always-fail'")
+    assert await page.evaluate("window.__same_page === true")
+
+
+async def test_shared_link_opens_filtered_list_and_message(browser_page, inbox):
+    page, client = browser_page, inbox
+    await send_sample(client, "smartsmsbulk", text="first")
+    sent = await send_sample(client, "ants", text=THAI)
+    ants_id = (await sent.json())["details"][0]["messageId"]
+    await send_sample(client, "ants", text="other")
+    phone = services_of(client).vendors["ants"].sample_recipient(0)
+    await page.goto(f"{base_of(client)}/_mock/ui/?vendor=ants&q=%E0%B8%AA%E0%B8%A7%E0%B8%B1%E0%B8%AA&phone={phone}&id={ants_id}")
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 1")
+    assert await page.locator("[data-testid=row]").get_attribute("data-id") == ants_id
+    assert await page.locator("[data-testid=detail-text]").inner_text() == THAI
+    assert await page.locator("[data-testid=f-phone]").input_value() == phone
+    await page.keyboard.press("Escape")
+    await page.locator("[data-testid=detail]").wait_for(state="hidden")
+    assert "id=" not in page.url
+
+
+def _artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / name
