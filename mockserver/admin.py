@@ -202,6 +202,9 @@ def admin_app(services: Services) -> web.Application:
 
     app = web.Application()
     app.add_routes(routes)
+    from .contract_admin import add_routes
+
+    add_routes(app, services)  # /violations, /openapi/{vendor}.json
     return app
 
 

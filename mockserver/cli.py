@@ -2,7 +2,9 @@
 
 ``serve`` runs the server until Ctrl-C/SIGTERM and then stops cleanly (pending callbacks get
 their grace period); ``validate`` checks config and scenario files (exit 2 on problems);
-``vendors`` lists every mounted endpoint; ``config`` prints the effective config.
+``vendors`` lists every mounted endpoint; ``config`` prints the effective config; ``openapi``
+prints a vendor's OpenAPI 3.1 document; ``contract check`` reports where recorded traffic drifts
+from the schemas (exit 1 on drift).
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal-size", type=int, help="messages kept in the journal (default 100000)")
     serve.add_argument("--log-format", choices=("text", "json"), default="text")
     serve.add_argument("--quiet", action="store_true", help="no access log")
+    serve.add_argument(
+        "--strict", action="store_true", help="record requests that break a vendor's documented contract (/_mock/violations)"
+    )
+    serve.add_argument(
+        "--fail-on-violation",
+        action="store_true",
+        help="exit 1 at shutdown when any contract violation was recorded (implies --strict unless the config marks vendors or accounts strict)",
+    )
 
     validate = sub.add_parser("validate", help="check config or scenario files")
     validate.add_argument("files", nargs="+", type=Path)
@@ -41,12 +51,29 @@ def _parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("config", help="print the effective config")
     show.add_argument("--config", type=Path)
+
+    api = sub.add_parser("openapi", help="print a vendor's OpenAPI 3.1 document")
+    api.add_argument("vendor")
+    api.add_argument("--base", default="http://127.0.0.1:8080", help="the mock's address in the document's servers")
+
+    contract = sub.add_parser("contract", help="contract checks")
+    contract_sub = contract.add_subparsers(dest="contract_command", required=True)
+    drift = contract_sub.add_parser("check", help="report where recorded traffic (HAR or JSON Lines) differs from the schemas")
+    drift.add_argument("file", type=Path)
+    drift.add_argument("--json", action="store_true", help="the report as JSON")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"serve": _serve, "validate": _validate, "vendors": _vendors, "config": _config}[args.command]
+    handler = {
+        "serve": _serve,
+        "validate": _validate,
+        "vendors": _vendors,
+        "config": _config,
+        "openapi": _openapi,
+        "contract": _contract,
+    }[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -97,8 +124,11 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .scenarios import ScenarioError
 
+    strict = args.strict or (args.fail_on_violation and not _config_strict(config))
     try:
-        app = create_app(config, seed=args.seed, scenarios=args.scenario, frozen_clock=args.clock == "frozen")
+        app = create_app(
+            config, seed=args.seed, scenarios=args.scenario, frozen_clock=args.clock == "frozen", strict=strict
+        )
     except ScenarioError as exc:
         print("mockserver: invalid scenario", file=sys.stderr)
         for problem in exc.problems:
@@ -108,7 +138,32 @@ def _serve(args: argparse.Namespace) -> int:
         asyncio.run(_run(app, args.host, args.port))
     except KeyboardInterrupt:
         pass
-    return 0
+    return _violations_exit(app) if args.fail_on_violation else 0
+
+
+def _config_strict(config) -> bool:
+    """Whether the config marks any vendor or account ``strict: true``."""
+    for section in (config.data.get("vendors") or {}).values():
+        if not isinstance(section, dict):
+            continue
+        if section.get("strict") is True:
+            return True
+        for entries in section.values():
+            if isinstance(entries, list) and any(isinstance(e, dict) and e.get("strict") is True for e in entries):
+                return True
+    return False
+
+
+def _violations_exit(app) -> int:
+    from .app import SERVICES
+
+    checker = app[SERVICES].contracts
+    if checker is None or checker.total == 0:
+        return 0
+    print(f"mockserver: {checker.total} contract violation(s) recorded", file=sys.stderr)
+    for v in list(checker.violations)[-20:]:
+        print(f"  {v.vendor} {v.operation} {v.location}.{v.field}: expected {v.expected}, got {v.got} (request {v.request_id})", file=sys.stderr)
+    return 1
 
 
 async def _run(app, host: str, port: int) -> None:
@@ -127,6 +182,10 @@ async def _run(app, host: str, port: int) -> None:
     for title, url, hosts in mounted_urls(app, base):
         lines.append(f"  {title:<22} {url}   (real host: {hosts})")
     lines.append(f"  {'inspection API':<22} {base}/_mock/")
+    from .app import SERVICES
+
+    if app[SERVICES].contracts is not None:
+        lines.append(f"  {'contract violations':<22} {base}/_mock/violations   (strict mode)")
     print("\n".join(lines), flush=True)
 
     stop = asyncio.Event()
@@ -184,3 +243,37 @@ def _config(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
     print(yaml.safe_dump(config.data, allow_unicode=True, sort_keys=False), end="")
     return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    import json
+
+    from .app import SERVICES, create_app
+    from .openapi import build
+
+    vendors = create_app(scenarios=[])[SERVICES].vendors
+    vendor = vendors.get(args.vendor)
+    if vendor is None:
+        print(f"mockserver: unknown vendor {args.vendor!r} (known: {', '.join(sorted(vendors))})", file=sys.stderr)
+        return EXIT_INVALID
+    print(json.dumps(build(vendor, args.base), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _contract(args: argparse.Namespace) -> int:
+    import json
+
+    from .app import SERVICES, create_app
+    from .drift import TrafficError, check, render
+
+    vendors = create_app(scenarios=[])[SERVICES].vendors
+    try:
+        report = check(args.file, vendors)
+    except (OSError, TrafficError) as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if report.exchanges == report.unmatched:
+        print(f"mockserver: no exchange in {args.file} matched a vendor operation", file=sys.stderr)
+        return EXIT_INVALID
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else render(report))
+    return 1 if report.drifted else 0

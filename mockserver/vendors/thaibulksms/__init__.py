@@ -144,6 +144,7 @@ class ThaiBulkSMS(Vendor):
     country = "TH"
     errors = ERRORS
     package_dir = Path(__file__).parent
+    account_fields = {"accounts": "api_key", "otp_apps": "key"}  # strict: true on these entries (mockserver.strict)
     generic_errors = {
         E.BAD_BODY: "ERROR_FORM",
         E.MEDIA_TYPE: "ERROR_FORM",
