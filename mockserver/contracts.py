@@ -153,7 +153,7 @@ def _validator_class() -> Any:
 class OperationContract:
     """The compiled schemas of one operation of one vendor."""
 
-    def __init__(self, vendor: str, operation: str, document: dict[str, Any], registry: Any) -> None:
+    def __init__(self, vendor: str, operation: str, document: dict[str, Any], resolve: Any) -> None:
         self.vendor = vendor
         self.operation = operation
         self.document = document
@@ -161,10 +161,9 @@ class OperationContract:
         if "success" not in self.parts:
             raise ContractError(f"{vendor}/{operation}: no success schema")
         cls = _validator_class()
+        # Compiled from the inlined schema: no $ref lookups on the request path.
         self._validators = {
-            part: cls({"$ref": f"{document['$id']}#/$defs/{part}"}, registry=registry)
-            for part in PARTS
-            if part in self.parts
+            part: cls(resolve(self.parts[part], document["$id"])) for part in PARTS if part in self.parts
         }
 
     def meta(self, key: str, default: Any = None) -> Any:
@@ -294,8 +293,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 @cache
 def _load(vendor: str, package_dir: Path) -> VendorContract:
-    from referencing import Registry, Resource
-
     schemas = package_dir / "schemas"
     files: dict[str, Path] = {}
     common = schemas / "common.json"
@@ -312,16 +309,19 @@ def _load(vendor: str, package_dir: Path) -> VendorContract:
         if document["$id"] != default_id:
             raise ContractError(f"{path}: $id must be {default_id}")
         documents[default_id] = document
-    registry = Registry().with_resources(
-        (doc_id, Resource.from_contents(doc)) for doc_id, doc in documents.items()
-    )
     contract = VendorContract(vendor, documents=documents)
     prefix = f"{BASE_ID}{vendor}/operations/"
     for doc_id, document in documents.items():
         if doc_id.startswith(prefix):
             name = doc_id[len(prefix) : -len(".json")]
-            contract.operations[name] = OperationContract(vendor, name, document, registry)
+            contract.operations[name] = OperationContract(vendor, name, document, contract.resolve)
     return contract
+
+
+def load(vendor: str, package_dir: Path) -> VendorContract:
+    """The contracts of the vendor package at ``package_dir`` (for a vendor's own models, which
+    cannot import their Vendor class), loaded and compiled once per process."""
+    return _load(vendor, package_dir)
 
 
 def for_vendor(vendor: type[Vendor] | Vendor) -> VendorContract:
