@@ -78,7 +78,7 @@ def _schemathesis() -> str:
     return found
 
 
-async def test_schemathesis_finds_no_5xx_and_no_answer_outside_its_schema():
+async def test_schemathesis_finds_no_5xx_and_no_answer_outside_its_schema(tmp_path):
     """A bounded run (10 examples per operation, fixed seed) of every vendor, every mount."""
     st = _schemathesis()
     proc = await asyncio.create_subprocess_exec(
@@ -95,7 +95,9 @@ async def test_schemathesis_finds_no_5xx_and_no_answer_outside_its_schema():
                         "--include-path-regex", "^(" + "|".join(re.escape(op.path) for op in mount.operations) + ")$"]
                 if name in AUTH:
                     args += ["--auth", AUTH[name]]
-                run = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+                run = await asyncio.create_subprocess_exec(
+                    *args, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+                )
                 out, _ = await asyncio.wait_for(run.communicate(), 300)
                 text = out.decode("utf-8", "replace")
                 if run.returncode != 0:
