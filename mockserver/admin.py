@@ -245,6 +245,9 @@ def admin_app(services: Services) -> web.Application:
     from .scenario_api import register
 
     register(app, services.scenarios)  # /_mock/scenario: GET, PUT, POST rules, DELETE rules/{id}
+    from .contract_admin import add_routes
+
+    add_routes(app, services)  # /violations, /openapi/{vendor}.json
     from .webui import register as register_webui
 
     register_webui(app, services)  # /_mock/ui/, /_mock/events, /_mock/stats, /_mock/samples (keep it last)

@@ -45,9 +45,11 @@ def create_app(
     seed: int | None = None,
     scenarios: Iterable[str | Path] | None = None,
     frozen_clock: bool = False,
+    strict: bool = False,
 ) -> web.Application:
     """Build the server. ``config`` is a :class:`Config`, a dict, a YAML path or None (defaults);
-    ``scenarios`` are scenario files loaded at start-up (default: ``scenarios/default.yaml``)."""
+    ``scenarios`` are scenario files loaded at start-up (default: ``scenarios/default.yaml``);
+    ``strict`` checks every accepted request against its contract (see :mod:`mockserver.strict`)."""
     if config is None:
         config = build_config(None)
     elif isinstance(config, dict):
@@ -65,6 +67,10 @@ def create_app(
         vendor = vendor_class(services, config.vendor(vendor_class.name))
         services.vendors[vendor.name] = vendor
         services.delivery.listeners[vendor.name] = vendor.on_status
+    from .strict import build as build_strict
+
+    services.contracts = build_strict(config, services.vendors, everything=strict, clock=services.clock)
+    for vendor in services.vendors.values():
         for mount in vendor.mounts():
             for host in mount.hosts:
                 app.add_domain(host, _vendor_app(vendor, mount, config))
@@ -112,6 +118,7 @@ def _handler(vendor: Vendor, op: Operation):
 
 def _vendor_middleware(vendor: Vendor, mount: Mount):
     generic = vendor.generic_errors
+    strict = vendor.services.contracts  # None unless strict mode is on somewhere: no cost then
 
     def routing_error(kind: str, call: Call | None, request: web.Request) -> web.StreamResponse:
         # ``request`` rides in the context so that a renderer can negotiate (Accept) without a Call.
@@ -194,6 +201,8 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
             outcome = generic[E.INTERNAL]
             response = routing_error(E.INTERNAL, request.get("call"), request)
         call: Call | None = request.get("call")
+        if strict is not None and call is not None and outcome == "ok":
+            await strict.check(call, response)
         if call is not None:
             slow = request.get(SLOW_BODY)
             if slow is not None and isinstance(response, web.Response):

@@ -5,7 +5,9 @@ their grace period); every option has a ``MOCKSERVER_*`` environment variable, w
 Docker image is configured. ``validate`` checks config and scenario files (exit 2 on problems);
 ``vendors`` lists every mounted endpoint; ``checksum`` signs a request as the server verifies it;
 ``health`` asks a running server whether it is up (the image's HEALTHCHECK); ``config`` prints
-the effective config; ``magic`` prints the magic recipient numbers as a markdown table.
+the effective config; ``magic`` prints the magic recipient numbers as a markdown table;
+``openapi`` prints a vendor's OpenAPI 3.1 document; ``contract check`` reports where recorded
+traffic drifts from the schemas (exit 1 on drift).
 """
 
 from __future__ import annotations
@@ -76,7 +78,16 @@ SERVE_OPTIONS = (
     Option("--journal-size", "MOCKSERVER_JOURNAL_SIZE", int, None, "messages kept in the journal (default 100000)"),
     Option("--log-format", "MOCKSERVER_LOG_FORMAT", _choice("text", "json"), "text", "access log as text or JSON lines"),
     Option("--quiet", "MOCKSERVER_QUIET", _bool, False, "no access log"),
+    Option("--strict", "MOCKSERVER_STRICT", _bool, False, "record requests that break a vendor's documented contract (/_mock/violations)"),
+    Option(
+        "--fail-on-violation",
+        "MOCKSERVER_FAIL_ON_VIOLATION",
+        _bool,
+        False,
+        "exit 1 at shutdown when any contract violation was recorded (implies --strict unless the config marks vendors or accounts strict)",
+    ),
 )
+BOOLEAN_FLAGS = ("--quiet", "--strict", "--fail-on-violation")
 
 
 def _dest(option: Option) -> str:
@@ -86,7 +97,7 @@ def _dest(option: Option) -> str:
 def _add_serve_options(parser: argparse.ArgumentParser) -> None:
     for opt in SERVE_OPTIONS:
         text = f"{opt.help} (env {opt.env}" + (f", default {opt.default})" if opt.default not in (None, False) else ")")
-        if opt.flag == "--quiet":
+        if opt.flag in BOOLEAN_FLAGS:
             parser.add_argument(opt.flag, action="store_true", default=None, help=text)
         elif opt.flag == "--scenario":
             parser.add_argument(opt.flag, action="append", default=None, help=text)
@@ -105,7 +116,7 @@ def _resolve_serve_options(args: argparse.Namespace, parser: argparse.ArgumentPa
         given = getattr(args, dest)
         try:
             if given is not None:
-                value = given if opt.flag in ("--quiet", "--scenario") or opt.convert in (str, int) else opt.convert(given)
+                value = given if opt.flag in (*BOOLEAN_FLAGS, "--scenario") or opt.convert in (str, int) else opt.convert(given)
             elif env.get(opt.env, "") != "":
                 value = opt.convert(env[opt.env])
             else:
@@ -152,6 +163,16 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
 
     show = subs["config"] = sub.add_parser("config", help="print the effective config")
     show.add_argument("--config", type=Path)
+
+    api = subs["openapi"] = sub.add_parser("openapi", help="print a vendor's OpenAPI 3.1 document")
+    api.add_argument("vendor")
+    api.add_argument("--base", default="http://127.0.0.1:8080", help="the mock's address in the document's servers")
+
+    contract = subs["contract"] = sub.add_parser("contract", help="contract checks")
+    contract_sub = contract.add_subparsers(dest="contract_command", required=True)
+    drift = contract_sub.add_parser("check", help="report where recorded traffic (HAR or JSON Lines) differs from the schemas")
+    drift.add_argument("file", type=Path)
+    drift.add_argument("--json", action="store_true", help="the report as JSON")
     return parser, subs
 
 
@@ -172,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         "health": _health,
         "config": _config,
         "magic": _magic,
+        "openapi": _openapi,
+        "contract": _contract,
     }[args.command]
     try:
         return handler(args)
@@ -255,9 +278,12 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .scenarios import ScenarioError
 
+    strict = args.strict or (args.fail_on_violation and not _config_strict(config))
     try:
         scenarios = scenario_files(args.scenario)
-        app = create_app(config, seed=args.seed, scenarios=scenarios, frozen_clock=args.clock == "frozen")
+        app = create_app(
+            config, seed=args.seed, scenarios=scenarios, frozen_clock=args.clock == "frozen", strict=strict
+        )
     except FileNotFoundError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -273,7 +299,32 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"mockserver: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
-    return 0
+    return _violations_exit(app) if args.fail_on_violation else 0
+
+
+def _config_strict(config) -> bool:
+    """Whether the config marks any vendor or account ``strict: true``."""
+    for section in (config.data.get("vendors") or {}).values():
+        if not isinstance(section, dict):
+            continue
+        if section.get("strict") is True:
+            return True
+        for entries in section.values():
+            if isinstance(entries, list) and any(isinstance(e, dict) and e.get("strict") is True for e in entries):
+                return True
+    return False
+
+
+def _violations_exit(app) -> int:
+    from .app import SERVICES
+
+    checker = app[SERVICES].contracts
+    if checker is None or checker.total == 0:
+        return 0
+    print(f"mockserver: {checker.total} contract violation(s) recorded", file=sys.stderr)
+    for v in list(checker.violations)[-20:]:
+        print(f"  {v.vendor} {v.operation} {v.location}.{v.field}: expected {v.expected}, got {v.got} (request {v.request_id})", file=sys.stderr)
+    return 1
 
 
 async def _run(app, host: str, port: int) -> None:
@@ -297,6 +348,10 @@ async def _run(app, host: str, port: int) -> None:
         lines.append(f"  {title:<22} {url}   (real host: {hosts})")
     lines.append(f"  {'inspection API':<22} {base}/_mock/")
     lines.append(f"  {'web inbox':<22} {base}/_mock/ui/")
+    from .app import SERVICES
+
+    if app[SERVICES].contracts is not None:
+        lines.append(f"  {'contract violations':<22} {base}/_mock/violations   (strict mode)")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -533,3 +588,38 @@ def _health(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"healthy: {target} (vendors: {', '.join(data.get('vendors', []))}; messages: {data.get('messages')})")
     return 0
+
+
+# -- openapi, contract check -----------------------------------------------------------------------
+def _openapi(args: argparse.Namespace) -> int:
+    import json
+
+    from .app import SERVICES, create_app
+    from .openapi import build
+
+    vendors = create_app(scenarios=[])[SERVICES].vendors
+    vendor = vendors.get(args.vendor)
+    if vendor is None:
+        print(f"mockserver: unknown vendor {args.vendor!r} (known: {', '.join(sorted(vendors))})", file=sys.stderr)
+        return EXIT_INVALID
+    print(json.dumps(build(vendor, args.base), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _contract(args: argparse.Namespace) -> int:
+    import json
+
+    from .app import SERVICES, create_app
+    from .drift import TrafficError, check, render
+
+    vendors = create_app(scenarios=[])[SERVICES].vendors
+    try:
+        report = check(args.file, vendors)
+    except (OSError, TrafficError) as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if report.exchanges == report.unmatched:
+        print(f"mockserver: no exchange in {args.file} matched a vendor operation", file=sys.stderr)
+        return EXIT_INVALID
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else render(report))
+    return 1 if report.drifted else 0

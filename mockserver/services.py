@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .callbacks import CallbackSettings, Dispatcher
 from .clock import Clock
@@ -27,6 +27,7 @@ class Services:
     callbacks: Dispatcher
     delivery: Delivery
     vendors: dict[str, Vendor] = field(default_factory=dict)
+    contracts: Any = None  # strict.StrictChecker when strict mode is on anywhere, else None
 
     @classmethod
     def build(cls, config: Config, *, seed: int | None, frozen_clock: bool) -> Services:
@@ -57,3 +58,5 @@ class Services:
         self.scenarios.reset()
         for vendor in self.vendors.values():
             vendor.reset()
+        if self.contracts is not None:
+            self.contracts.clear()

@@ -242,6 +242,9 @@ class Vendor:
     errors: ClassVar[ErrorTable]
     generic_errors: ClassVar[Mapping[str, str]]  # errors.GENERIC_KINDS -> row name
     package_dir: ClassVar[Path]  # holds schemas/config.schema.json and defaults.yaml
+    # Config lists of callers -> the field whose value handlers put in ``call.account`` (strict
+    # mode finds the accounts marked ``strict: true`` through it): {"accounts": "userId"}.
+    account_fields: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, services: Services, config: Mapping[str, Any]) -> None:
         self.services = services

@@ -119,6 +119,7 @@ class Ants(Vendor):
     country = "TH"
     errors = ERRORS
     package_dir = Path(__file__).parent
+    account_fields = {"accounts": "username"}  # strict: true on these entries (mockserver.strict)
     generic_errors = {
         E.BAD_BODY: "INVALID_REQUEST_BODY",
         E.MEDIA_TYPE: "UNSUPPORTED_CONTENT_TYPE",

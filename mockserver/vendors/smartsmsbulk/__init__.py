@@ -87,6 +87,7 @@ class SmartSMSBulk(Vendor):
     country = "TH"
     errors = ERRORS
     package_dir = Path(__file__).parent
+    account_fields = {"accounts": "userId"}  # strict: true on these entries (mockserver.strict)
     generic_errors = {
         E.BAD_BODY: "INVALID_BODY",
         E.MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",

@@ -44,7 +44,9 @@ Who is calling (checked first, before the body is read, in this order)
   (curl ``--form``) and JSON; with no Content-Type a body starting with ``{`` is JSON, else a form.
   In a form the last value of a repeated field wins.
 * Checks, first failure answers: ``msisdn``, ``message`` and ``sender`` present and strings, else
-  ``ERROR_FORM``; ``acc_id`` (optional) equal to the account's configured ``acc_id``, else
+  ``ERROR_FORM`` (this structural check is the ``accepts`` part of
+  ``schemas/operations/send_sms.json``; its ``request`` part is the documented contract that
+  strict mode checks); ``acc_id`` (optional) equal to the account's configured ``acc_id``, else
   ``ERROR_ACC_ID``; ``force`` ``standard``/``corporate`` (any case; absent or empty means
   ``standard``, as the real API defaults to the standard pool), else ``ERROR_FORCE``; ``sender``
   1-11 printable ASCII characters, else ``ERROR_SENDER``, and one of the account's senders with the
@@ -144,6 +146,7 @@ class ThaiBulkSMS(Vendor):
     country = "TH"
     errors = ERRORS
     package_dir = Path(__file__).parent
+    account_fields = {"accounts": "api_key", "otp_apps": "key"}  # strict: true on these entries (mockserver.strict)
     generic_errors = {
         E.BAD_BODY: "ERROR_FORM",
         E.MEDIA_TYPE: "ERROR_FORM",

@@ -12,10 +12,13 @@ import string
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import datetime, timedelta
 from typing import Any
 
+from ... import contracts
 from ...clock import BANGKOK
+from ...contracts import OperationContract
 from ...errors import VendorError
 from ...services import Services
 from ...store import Message, OtpRecord, RequestRecord
@@ -109,11 +112,9 @@ def _field(fields: Mapping[str, Any], name: str) -> str | None:
     return value if value.strip() else None
 
 
-def _required(fields: Mapping[str, Any], name: str) -> str:
-    value = fields.get(name)
-    if value is None or not isinstance(value, str):
-        raise VendorError("ERROR_FORM")
-    return value
+def _send_contract() -> OperationContract:
+    """``schemas/operations/send_sms.json``: its ``accepts`` part is the structural check."""
+    return contracts.load(VENDOR, Path(__file__).parent).operations["send_sms"]
 
 
 def parse_bool(value: Any) -> bool | None:
@@ -286,9 +287,9 @@ class ThaiBulkSMSModel:
     # -- sending -------------------------------------------------------------------------------
     def validate_send(self, account: Account, fields: Mapping[str, Any], short_base: str) -> SendRequest:
         """Check a ``POST /sms`` in the order of the package docstring; the first failure answers."""
-        raw_msisdn = _required(fields, "msisdn")
-        text = _required(fields, "message")
-        sender = _required(fields, "sender")
+        if not _send_contract().valid("accepts", fields):  # msisdn, message, sender: present strings
+            raise VendorError("ERROR_FORM")
+        raw_msisdn, text, sender = fields["msisdn"], fields["message"], fields["sender"]
         acc_id = fields.get("acc_id")
         if acc_id not in (None, "") and str(acc_id) != account.acc_id:
             raise VendorError("ERROR_ACC_ID")

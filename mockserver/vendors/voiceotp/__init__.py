@@ -98,6 +98,7 @@ class VoiceOtp(Vendor):
     country = "VN"
     errors = ERRORS
     package_dir = Path(__file__).parent
+    account_fields = {"accounts": "username"}  # strict: true on these entries (mockserver.strict)
     generic_errors = {
         E.BAD_BODY: "MALFORMED_BODY",
         E.MEDIA_TYPE: "WRONG_CONTENT_TYPE",

@@ -1,0 +1,244 @@
+"""Every answer the mock gives fits its operation's schema: happy flows, the seeds' examples, and
+a sweep of bad inputs over every operation of every vendor; delivery reports fit theirs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from mockserver import contracts
+from mockserver.app import SERVICES
+from mockserver.vendors.smartsmsbulk.checksums import checksum
+
+from .conftest import Captured, basic, capture
+from .seed_examples import REQUESTS
+
+SMART = {"userId": 42, "partnerId": 21}
+SMART_KEY = "demo-smartsmsbulk-key-42"
+TBS = basic("c30eeef23eab29631ac350b6bd6ef6f9", "aeb2a61fe2d4f97ff069ea7e030cb193")
+ANTS = basic("demo", "demo-ants-pass")
+VOICE = {"username": "demo", "pass": "demo-voice-pass", "key": "demo-voice-key"}
+OTC = "0DC8E7AD-5D4B-4D7B-9C8E-6F2A1B3C4D5E"
+
+
+def smart(operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    body = {**SMART, **body}
+    body["chksum"] = checksum(operation, body, SMART_KEY)
+    return body
+
+
+async def otp_of(client, vendor: str, phone: str) -> dict[str, Any]:
+    answer = await client.get("/_mock/otp", params={"vendor": vendor, "phone": phone})
+    assert answer.status == 200
+    return await answer.json()
+
+
+async def smartsmsbulk_flow(client, services, callback: str) -> None:
+    post = client.post
+    r = await post("/smartsmsbulk/api/v2/SendSMS", json=smart("send_sms", {
+        "phoneNo": "66852262236", "senderId": 25, "message": "สวัสดี", "callbackUrl": callback}))
+    ref_id = (await r.json())["refId"]
+    good = smart("send_bulk", {"phoneNo": "66818593778", "senderId": 25, "message": "hello", "callbackUrl": callback})
+    await post("/smartsmsbulk/api/v2/SendBulkSMS", json=[good, {**good, "phoneNo": "12"}, "not an object"])
+    await post("/smartsmsbulk/api/v2/SendBulkSMS", json=[{**good, "chksum": "0" * 32}])
+    await post("/smartsmsbulk/api/delivery/QueryDR", json=smart("query_dr", {"refId": ref_id}))
+    await post("/smartsmsbulk/api/delivery/QueryDR", json=smart("query_dr", {"refId": "nope"}))
+    await post("/smartsmsbulk/api/OptSendSms/OptSendSms", json=smart("otp_send", {
+        "otpId": "20241226547ED26AAA", "phoneNo": "66852262236"}))
+    otp = await otp_of(client, "smartsmsbulk", "66852262236")
+    verify = {"otpId": "20241226547ED26AAA", "phoneNo": "66852262236", "refCode": otp["ref"], "otpCode": otp["code"]}
+    await post("/smartsmsbulk/api/OptSendSms/OptVerify", json=verify)
+    await post("/smartsmsbulk/api/OptSendSms/OptVerify", json=verify)  # already verified
+    await post("/smartsmsbulk/api/credit/CheckBalance", json=smart("check_balance", {"timestamp": int(services.clock.now())}))
+    await post("/smartsmsbulk/api/credit/CheckBalance", json=smart("check_balance", {"timestamp": 5}))
+
+
+async def thaibulksms_flow(client, services, callback: str) -> None:
+    h = {"Authorization": TBS}
+    await client.post("/thaibulksms/sms", headers=h, data={
+        "msisdn": "0812345678,+66812345679,123", "message": "see https://example.com/a/long/path", "sender": "Demo",
+        "shorten_url": "true", "callback_url": callback, "tag": "t1"})
+    await client.post("/thaibulksms/sms", headers=h, json={
+        "msisdn": "0812345670", "message": "json", "sender": "Demo", "force": "corporate",
+        "callback_url": callback + "?get=1", "callback_method": "GET"})
+    text = next(m.text for m in services.store.messages.values() if m.vendor == "thaibulksms" and "/s/" in m.text)
+    code = re.search(r"/s/(\w+)", text)[1]
+    await client.get(f"/thaibulksms/s/{code}", allow_redirects=False)
+    await client.get("/thaibulksms/s/unknown", allow_redirects=False)
+    await client.get("/thaibulksms/credit", headers=h)
+    await client.get("/thaibulksms/credit", headers=h, params={"force": "standard"})
+    await client.get("/thaibulksms/credit", headers=h, params={"force": "gold"})
+    await client.get("/thaibulksms/credit")
+    app = {"key": "demo-otp-key", "secret": "demo-otp-secret"}
+    for version in ("v2", "v1"):
+        r = await client.post(f"/thaibulksms-otp/{version}/otp/request", json={**app, "msisdn": "0812345678"})
+        token = (await r.json())["token"]
+        pin = (await otp_of(client, "thaibulksms", "66812345678"))["code"]
+        await client.post(f"/thaibulksms-otp/{version}/otp/verify", json={**app, "token": token, "pin": "000000" if pin != "000000" else "1"})
+        await client.post(f"/thaibulksms-otp/{version}/otp/verify", data={**app, "token": token, "pin": pin})
+        await client.post(f"/thaibulksms-otp/{version}/otp/verify", json={**app, "token": token, "pin": pin})
+        await client.post(f"/thaibulksms-otp/{version}/otp/request", json={**app})
+
+
+async def ants_flow(client, services, callback: str) -> None:
+    h = {"Authorization": ANTS}
+    r = await client.post("/ants/sms/send", headers=h, json={"messages": [{
+        "from": "ANTS", "destinations": [{"to": "66812345678"}, {"to": "0812"}], "text": "hello",
+        "notifyUrl": callback, "notifyContentType": "application/json", "callbackData": "cb"}]})
+    bulk_id = (await r.json())["bulkId"]
+    await client.post("/ants/sms/send", headers=h, json={"messages": [{"from": "Nope", "destinations": "66812345678", "text": "x"}]})
+    await client.get("/ants/sms/loginfo", headers=h, params={"bulkId": bulk_id})
+    await client.get("/ants/sms/loginfo", headers=h)
+    await client.post("/ants/sms/preview", headers=h, json={"message": "สวัสดี"})
+    await client.post("/ants/account/balance", headers=h)
+    await client.get("/ants/sms/senderList", headers=h)
+    r = await client.post("/ants/otp/requestOTP", headers=h, json={"otcId": OTC, "mobile": "66812345678", "notifyUrl": callback})
+    otp_id = (await r.json())["otpId"]
+    await client.post("/ants/otp/resendOTP", headers=h, json={"otpId": otp_id})
+    code = (await otp_of(client, "ants", "66812345678"))["code"]
+    await client.post("/ants/otp/verifyOTP", headers=h, json={"otpId": otp_id, "otpCode": "x" + code})
+    await client.post("/ants/otp/verifyOTP", headers=h, json={"otpId": otp_id, "otpCode": code})
+    await client.post("/ants/otp/verifyOTP", headers=h, json={"otpId": otp_id, "otpCode": code})
+
+
+async def voiceotp_flow(client, services, callback: str) -> None:
+    base = "/voiceotp/onsmsapivoice"
+    r = await client.post(f"{base}/postSMS", json={**VOICE, "sender": "DAUSO1", "phonesend": "0399000001", "message": "123456"})
+    request_id = (await r.text()).split(",,,")[1]
+    await client.post(f"{base}/postSMS", json={**VOICE, "sender": "DAUSO1", "phonesend": "0399000001", "message": "123456"})
+    await client.post(f"{base}/checkVoice", json={**VOICE, "request_id": request_id})
+    await client.post(f"{base}/checkVoice", json={**VOICE, "request_id": "nope"})
+    await client.post(f"{base}/checkBalance", json=VOICE)
+    await client.post(f"{base}/checkBalance", json={**VOICE, "pass": "wrong"})
+
+
+FLOWS = [smartsmsbulk_flow, thaibulksms_flow, ants_flow, voiceotp_flow]
+
+# Bad inputs for every operation: (content type, body). Each must get the vendor's error shape.
+GARBAGE = [
+    ("application/json", b"{"),
+    ("application/json", b"[]"),
+    ("application/json", b"{}"),
+    ("application/json", b'{"unknown": 1, "userId": "x"}'),
+    ("application/json", b'"\\ud800"'),
+    ("application/json", b"\xff\xfe"),
+    ("application/x-www-form-urlencoded", b"a=b&c=%ZZ"),
+    ("text/plain", b"hello"),
+    ("application/xml", b"<a><b>1</b></a>"),
+    (None, b""),
+    ("application/json", b"[" + b"1," * 600_000 + b"1]"),
+]
+
+
+async def sweep(client, services) -> None:
+    auth = {"thaibulksms": TBS, "ants": ANTS}
+    for vendor in services.vendors.values():
+        for mount in vendor.mounts():
+            for op in mount.operations:
+                path = mount.prefix + op.path.replace("{code}", "x")
+                for with_auth in (False, True):
+                    for media, body in GARBAGE:
+                        headers = {"Content-Type": media} if media else {}
+                        if with_auth and vendor.name in auth:
+                            headers["Authorization"] = auth[vendor.name]
+                        await client.request(op.method, path, data=body, headers=headers, allow_redirects=False)
+        sample = vendor.sample_send(vendor.sample_recipient(1))
+        await mutate(client, sample)
+
+
+async def mutate(client, sample) -> None:
+    """The vendor's own valid send with each field dropped, emptied, retyped or made huge."""
+    media = sample.headers.get("Content-Type", "")
+    if "json" in media:
+        body = json.loads(sample.body)
+        encode = lambda d: json.dumps(d).encode()  # noqa: E731
+    else:
+        body = dict(parse_qsl(sample.body.decode()))
+        encode = lambda d: urlencode(d).encode()  # noqa: E731
+    if not isinstance(body, dict):
+        return
+    for key in list(body):
+        for value in (None, "", 12345, "x" * 2000, ["a"], {"a": 1}, True, "0812345678", "+66812345678"):
+            changed = {k: v for k, v in body.items() if k != key} if value is None else {**body, key: value}
+            if "json" not in media:
+                changed = {k: v for k, v in changed.items() if isinstance(v, str)}
+            await client.request(sample.method, sample.path, data=encode(changed), headers=dict(sample.headers))
+
+
+async def send_seed_examples(client) -> None:
+    for vendor, _, method, url, body in REQUESTS:
+        split = urlsplit(url)
+        await client.request(method, split.path, json=body, headers={"Host": split.netloc})
+
+
+def misfits(seen: list[Captured]) -> list[str]:
+    bad = []
+    for c in seen:
+        oc = contracts.operation(c.vendor, c.operation)
+        if c.outcome.startswith("fault") or (300 <= c.status < 400 and not c.body):
+            continue
+        if c.content_type == "application/xml":  # ANTS answers XML to XML requests: not schema-checked
+            continue
+        checkable, instance = oc.response_instance(c.content_type, c.body)
+        assert checkable, f"{c.vendor.name} {c.operation} answered {c.content_type}"
+        kind, problems = oc.classify(instance)
+        if kind is None:
+            bad.append(f"{c.vendor.name} {c.operation} {c.method} {c.path[:60]} -> {c.status} {c.body[:120]!r}: "
+                       + "; ".join(f"{p.field}: {p.message}" for p in problems[:3]))
+        elif kind == "success" and c.outcome != "ok":
+            bad.append(f"{c.vendor.name} {c.operation}: refusal {c.outcome} fits the success schema: {c.body[:120]!r}")
+    return bad
+
+
+async def test_every_answer_fits_its_schema(aiohttp_client, make_app, receiver):
+    app = make_app()
+    seen = capture(app)
+    client = await aiohttp_client(app)
+    services = app[SERVICES]
+    for flow in FLOWS:
+        await flow(client, services, receiver.url)
+    await send_seed_examples(client)
+    await sweep(client, services)
+
+    assert misfits(seen) == []
+    # every operation was reached, and answered both ways
+    outcomes: dict[tuple[str, str], set[str]] = {}
+    for c in seen:
+        oc = contracts.operation(c.vendor, c.operation)
+        if c.content_type == "application/xml":
+            continue
+        ok, instance = oc.response_instance(c.content_type, c.body)
+        kind = oc.classify(instance)[0] if ok and c.body else ("success" if c.status == oc.success_status else "error")
+        outcomes.setdefault((c.vendor.name, c.operation), set()).add(kind)
+    for vendor in services.vendors.values():
+        for mount in vendor.mounts():
+            for op in mount.operations:
+                assert outcomes.get((vendor.name, op.name)) == {"success", "error"}, (vendor.name, op.name)
+    assert len(seen) > 500
+
+
+async def test_every_delivery_report_fits_its_schema(aiohttp_client, make_app, receiver):
+    app = make_app()
+    client = await aiohttp_client(app)
+    services = app[SERVICES]
+    for flow in FLOWS:
+        await flow(client, services, receiver.url)
+    await receiver.wait_for(6)
+    await asyncio.sleep(0.2)
+    checked = set()
+    for record in services.store.iter_callbacks():
+        message = services.store.get_message(record.message_ids[0])
+        vendor = services.vendors[record.vendor]
+        oc = contracts.operation(vendor, message.operation)
+        if record.method == "GET":
+            body: Any = dict(parse_qsl(urlsplit(record.url).query, keep_blank_values=True))
+            body.pop("get", None)
+        else:
+            body = json.loads(record.body)
+        assert oc.problems("callback", body) == [], (record.vendor, message.operation, body)
+        checked.add((record.vendor, message.operation, record.method))
+    assert {("smartsmsbulk", "send_sms", "POST"), ("smartsmsbulk", "send_bulk", "POST"), ("thaibulksms", "send_sms", "POST"),
+            ("thaibulksms", "send_sms", "GET"), ("ants", "send_sms", "POST"), ("ants", "otp_request", "POST")} <= checked
