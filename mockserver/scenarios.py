@@ -626,9 +626,14 @@ class MagicNumber:
     operations: tuple[str, ...]  # where an error number applies (the sending operations)
 
 
+# An operation sends to a recipient when one word of its name is one of these (send_sms,
+# otp_send, otp_resend, otp_request, send_ads; not sender_list).
+SENDING_WORDS = frozenset({"send", "resend", "request"})
+
+
 def send_operations(vendor: Vendor) -> tuple[str, ...]:
-    """The operations that send (their name contains ``send``): magic error numbers apply there."""
-    return tuple(op for op in _operations(vendor) if "send" in op)
+    """The operations that send (see ``SENDING_WORDS``): magic error numbers apply there."""
+    return tuple(op for op in _operations(vendor) if SENDING_WORDS & set(op.split("_")))
 
 
 def magic_numbers(vendors: Iterable[Vendor]) -> list[MagicNumber]:
