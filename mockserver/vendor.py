@@ -233,6 +233,18 @@ async def keep_response(call: Call, messages: Sequence[Message], response: web.S
         message.request.headers = sent_headers
 
 
+class VendorHandlers:
+    """Base of a vendor's handler collection (``routes.Handlers``): the handlers are registered
+    once, and the vendor's model is looked up per call because a reset rebuilds it."""
+
+    def __init__(self, vendor: Vendor) -> None:
+        self.vendor = vendor
+
+    @property
+    def model(self) -> Any:
+        return self.vendor.model
+
+
 class Vendor:
     """Base class of a vendor. Subclasses set the class attributes and implement ``mounts``."""
 
@@ -242,6 +254,9 @@ class Vendor:
     errors: ClassVar[ErrorTable]
     generic_errors: ClassVar[Mapping[str, str]]  # errors.GENERIC_KINDS -> row name
     package_dir: ClassVar[Path]  # holds schemas/config.schema.json and defaults.yaml
+    model_class: ClassVar[Callable[..., Any] | None] = None  # (services, config) -> the vendor's model
+    model: Any  # the vendor's state and rules, built from its config section by ``reset``
+    _mounts: tuple[Mount, ...] | None = None
     # Config lists of callers -> the field whose value handlers put in ``call.account`` (strict
     # mode finds the accounts marked ``strict: true`` through it): {"accounts": "userId"}.
     account_fields: ClassVar[Mapping[str, str]] = {}
@@ -255,11 +270,21 @@ class Vendor:
         self.reset()
 
     # -- to implement ------------------------------------------------------------------------
-    def mounts(self) -> Sequence[Mount]:
+    def build_mounts(self) -> Sequence[Mount]:
+        """The vendor's mounts; called once (see :meth:`mounts`)."""
         raise NotImplementedError
 
     def reset(self) -> None:
         """(Re)build the vendor's state from its config section: balances, OTPs, tokens."""
+        if self.model_class is not None:
+            self.model = self.model_class(self.services, self.config)
+
+    def mounts(self) -> tuple[Mount, ...]:
+        """The mounts, built once: the app registers their handlers, which therefore look the
+        model up per call (``POST /_mock/reset`` replaces it)."""
+        if self._mounts is None:
+            self._mounts = tuple(self.build_mounts())
+        return self._mounts
 
     def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
         raise NotImplementedError

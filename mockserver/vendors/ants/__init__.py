@@ -129,32 +129,27 @@ class Ants(Vendor):
         E.INTERNAL: "SYSTEM_ERROR",
     }
 
-    def reset(self) -> None:
-        self.model = AntsModel(self.services, self.config)
+    model_class = AntsModel
 
-    _mounts: tuple[Mount, ...] | None = None
-
-    def mounts(self) -> Sequence[Mount]:
-        if self._mounts is None:
-            h = routes.Handlers(self)
-            self._mounts = (
-                Mount(
-                    prefix="/ants",
-                    hosts=("api-service.ants.co.th",),
-                    operations=(
-                        Operation("send_sms", "POST", "/sms/send", h.send, summary="Send SMS to up to 500 numbers"),
-                        Operation("loginfo", "GET", "/sms/loginfo", h.loginfo, summary="Message logs of the last 48 hours"),
-                        Operation("preview", "POST", "/sms/preview", h.preview, summary="Credits a text would cost"),
-                        Operation("balance", "POST", "/account/balance", h.balance, summary="Account credit"),
-                        Operation("sender_list", "GET", "/sms/senderList", h.sender_list, summary="Sender names"),
-                        Operation("otp_request", "POST", "/otp/requestOTP", h.request_otp, summary="Send an OTP"),
-                        Operation("otp_resend", "POST", "/otp/resendOTP", h.resend_otp, summary="Send a new OTP code"),
-                        Operation("otp_verify", "POST", "/otp/verifyOTP", h.verify_otp, summary="Check an OTP code"),
-                    ),
-                    render_error=routes.render_error,
+    def build_mounts(self) -> Sequence[Mount]:
+        h = routes.Handlers(self)
+        return (
+            Mount(
+                prefix="/ants",
+                hosts=("api-service.ants.co.th",),
+                operations=(
+                    Operation("send_sms", "POST", "/sms/send", h.send, summary="Send SMS to up to 500 numbers"),
+                    Operation("loginfo", "GET", "/sms/loginfo", h.loginfo, summary="Message logs of the last 48 hours"),
+                    Operation("preview", "POST", "/sms/preview", h.preview, summary="Credits a text would cost"),
+                    Operation("balance", "POST", "/account/balance", h.balance, summary="Account credit"),
+                    Operation("sender_list", "GET", "/sms/senderList", h.sender_list, summary="Sender names"),
+                    Operation("otp_request", "POST", "/otp/requestOTP", h.request_otp, summary="Send an OTP"),
+                    Operation("otp_resend", "POST", "/otp/resendOTP", h.resend_otp, summary="Send a new OTP code"),
+                    Operation("otp_verify", "POST", "/otp/verifyOTP", h.verify_otp, summary="Check an OTP code"),
                 ),
-            )
-        return self._mounts
+                render_error=routes.render_error,
+            ),
+        )
 
     def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
         return routes.render_error(call, row, detail, context)

@@ -18,7 +18,7 @@ from aiohttp import web
 from ...errors import ErrorRow, VendorError
 from ...store import RequestRecord
 from ...textparts import count_parts
-from ...vendor import Call
+from ...vendor import Call, VendorHandlers
 from . import xmlbody
 from .errors import error_object
 from .models import VENDOR, AntsModel, Destination, SmsRequest, credit
@@ -123,15 +123,10 @@ def _user(call: Call, model: AntsModel):
 
 
 # -- handlers --------------------------------------------------------------------------------------
-class Handlers:
+class Handlers(VendorHandlers):
     """The operations; the model is looked up per call because ``POST /_mock/reset`` rebuilds it."""
 
-    def __init__(self, vendor: Any) -> None:
-        self.vendor = vendor
-
-    @property
-    def model(self) -> AntsModel:
-        return self.vendor.model
+    model: AntsModel  # looked up per call by the base class: a reset rebuilds it
 
     async def send(self, call: Call) -> web.Response:
         model = self.model

@@ -130,36 +130,31 @@ class Fpt(Vendor):
         E.INTERNAL: "INTERNAL",
     }
 
-    def reset(self) -> None:
-        self.model = FptModel(self.services, self.config)
+    model_class = FptModel
 
-    _mounts: tuple[Mount, ...] | None = None
-
-    def mounts(self) -> Sequence[Mount]:
-        if self._mounts is None:
-            h = routes.Handlers(self)
-            self._mounts = (
-                Mount(
-                    prefix="/fpt",
-                    hosts=("app.sms.fpt.net", "sandbox.sms.fpt.net"),
-                    operations=(
-                        Operation("token", "POST", "/oauth2/token", h.token, summary="OAuth2 client_credentials token"),
-                        Operation("send_sms", "POST", "/api/push-brandname-otp", h.send_sms, summary="Brandname OTP/CSKH SMS"),
-                        Operation(
-                            "send_international",
-                            "POST",
-                            "/api/push-brandname-international",
-                            h.send_international,
-                            summary="Brandname SMS to a non-VN number",
-                        ),
-                        Operation("create_campaign", "POST", "/api/create-campaign", h.create_campaign, summary="Ads campaign"),
-                        Operation("send_ads", "POST", "/api/push-brandname-ads", h.send_ads, summary="Ads batch to a campaign"),
-                        Operation("cancel_ads", "POST", "/api/cancel-ads", h.cancel_ads, summary="Cancel unsent ads batches"),
+    def build_mounts(self) -> Sequence[Mount]:
+        h = routes.Handlers(self)
+        return (
+            Mount(
+                prefix="/fpt",
+                hosts=("app.sms.fpt.net", "sandbox.sms.fpt.net"),
+                operations=(
+                    Operation("token", "POST", "/oauth2/token", h.token, summary="OAuth2 client_credentials token"),
+                    Operation("send_sms", "POST", "/api/push-brandname-otp", h.send_sms, summary="Brandname OTP/CSKH SMS"),
+                    Operation(
+                        "send_international",
+                        "POST",
+                        "/api/push-brandname-international",
+                        h.send_international,
+                        summary="Brandname SMS to a non-VN number",
                     ),
-                    render_error=routes.render_error,
+                    Operation("create_campaign", "POST", "/api/create-campaign", h.create_campaign, summary="Ads campaign"),
+                    Operation("send_ads", "POST", "/api/push-brandname-ads", h.send_ads, summary="Ads batch to a campaign"),
+                    Operation("cancel_ads", "POST", "/api/cancel-ads", h.cancel_ads, summary="Cancel unsent ads batches"),
                 ),
-            )
-        return self._mounts
+                render_error=routes.render_error,
+            ),
+        )
 
     def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
         return routes.render_error(call, row, detail, context)

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from ...errors import ErrorRow, VendorError
-from ...vendor import FORM_TYPE, Call, json_response
+from ...vendor import Call, FORM_TYPE, VendorHandlers, json_response
 from .models import SCOPE_ADS, SCOPE_OTP, FptModel, Token, decode_message, normalize_international, normalize_vn
 
 REALM = 'Bearer realm="FPT SMS Brandname"'
@@ -44,15 +44,10 @@ def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class Handlers:
+class Handlers(VendorHandlers):
     """The operations; the model is looked up per call because ``POST /_mock/reset`` rebuilds it."""
 
-    def __init__(self, vendor: Any) -> None:
-        self.vendor = vendor
-
-    @property
-    def model(self) -> FptModel:
-        return self.vendor.model
+    model: FptModel  # looked up per call by the base class: a reset rebuilds it
 
     async def _authorized(self, call: Call, scope: str) -> tuple[dict[str, Any], Token]:
         """The JSON body and the token of an API call. ``access_token`` in the body wins over an

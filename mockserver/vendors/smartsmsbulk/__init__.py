@@ -97,32 +97,27 @@ class SmartSMSBulk(Vendor):
         E.INTERNAL: "SYSTEM_ERROR",
     }
 
-    def reset(self) -> None:
-        self.model = SmartSMSBulkModel(self.services, self.config)
+    model_class = SmartSMSBulkModel
 
-    _mounts: tuple[Mount, ...] | None = None
-
-    def mounts(self) -> Sequence[Mount]:
-        if self._mounts is None:
-            h = routes.Handlers(self)
-            self._mounts = (
-                Mount(
-                    prefix="/smartsmsbulk",
-                    hosts=("services.smartsmsbulk.com", "services-dev.smartsmsbulk.com"),
-                    operations=(
-                        Operation("send_sms", "POST", "/api/v2/SendSMS", h.send_sms, routes.send_sms_error),
-                        Operation("send_bulk", "POST", "/api/v2/SendBulkSMS", h.send_bulk, routes.send_bulk_error),
-                        Operation("query_dr", "POST", "/api/delivery/QueryDR", h.query_dr, routes.query_dr_error),
-                        Operation("otp_send", "POST", "/api/OptSendSms/OptSendSms", h.otp_send, routes.otp_send_error),
-                        Operation("otp_verify", "POST", "/api/OptSendSms/OptVerify", h.otp_verify, routes.plain_error),
-                        Operation(
-                            "check_balance", "POST", "/api/credit/CheckBalance", h.check_balance, routes.check_balance_error
-                        ),
+    def build_mounts(self) -> Sequence[Mount]:
+        h = routes.Handlers(self)
+        return (
+            Mount(
+                prefix="/smartsmsbulk",
+                hosts=("services.smartsmsbulk.com", "services-dev.smartsmsbulk.com"),
+                operations=(
+                    Operation("send_sms", "POST", "/api/v2/SendSMS", h.send_sms, routes.send_sms_error),
+                    Operation("send_bulk", "POST", "/api/v2/SendBulkSMS", h.send_bulk, routes.send_bulk_error),
+                    Operation("query_dr", "POST", "/api/delivery/QueryDR", h.query_dr, routes.query_dr_error),
+                    Operation("otp_send", "POST", "/api/OptSendSms/OptSendSms", h.otp_send, routes.otp_send_error),
+                    Operation("otp_verify", "POST", "/api/OptSendSms/OptVerify", h.otp_verify, routes.plain_error),
+                    Operation(
+                        "check_balance", "POST", "/api/credit/CheckBalance", h.check_balance, routes.check_balance_error
                     ),
-                    render_error=routes.plain_error,
                 ),
-            )
-        return self._mounts
+                render_error=routes.plain_error,
+            ),
+        )
 
     def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
         return routes.plain_error(call, row, detail, context)

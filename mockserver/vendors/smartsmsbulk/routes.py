@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from ...errors import ErrorRow, VendorError
-from ...vendor import Call, json_response
+from ...vendor import Call, VendorHandlers, json_response
 from .errors import DR_STATUS, DR_WAITING, ERRORS
 from .models import MAX_BULK, REF_ID, SmartSMSBulkModel, as_int, normalize_phone, whole
 
@@ -64,15 +64,10 @@ async def _consult(call: Call, account: str, bodies: list[dict[str, Any]]) -> No
     )
 
 
-class Handlers:
+class Handlers(VendorHandlers):
     """The operations; the model is looked up per call because ``POST /_mock/reset`` rebuilds it."""
 
-    def __init__(self, vendor: Any) -> None:
-        self.vendor = vendor
-
-    @property
-    def model(self) -> SmartSMSBulkModel:
-        return self.vendor.model
+    model: SmartSMSBulkModel  # looked up per call by the base class: a reset rebuilds it
 
     async def send_sms(self, call: Call) -> web.Response:
         body = await call.json()

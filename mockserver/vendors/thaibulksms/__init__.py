@@ -156,42 +156,37 @@ class ThaiBulkSMS(Vendor):
         E.INTERNAL: "ERROR_SYSTEM_FAILURE",
     }
 
-    _mounts: tuple[Mount, ...] | None = None
+    model_class = ThaiBulkSMSModel
 
-    def reset(self) -> None:
-        self.model = ThaiBulkSMSModel(self.services, self.config)
-
-    def mounts(self) -> Sequence[Mount]:
-        if self._mounts is None:
-            h = routes.Handlers(self)
-            v1, v2 = routes.otp_v1_error, routes.otp_v2_error
-            self._mounts = (
-                Mount(
-                    prefix=routes.SMS_PREFIX,
-                    hosts=("api-v2.thaibulksms.com",),
-                    operations=(
-                        Operation("send_sms", "POST", "/sms", h.send_sms, routes.sms_error, "Send SMS"),
-                        Operation("credit", "GET", "/credit", h.credit, routes.sms_error, "Remaining credit"),
-                        Operation(
-                            "short_link", "GET", routes.SHORT_LINK_PATH + "/{code}", h.short_link, routes.sms_error,
-                            "Short link of shorten_url (302 to the original URL)",
-                        ),
+    def build_mounts(self) -> Sequence[Mount]:
+        h = routes.Handlers(self)
+        v1, v2 = routes.otp_v1_error, routes.otp_v2_error
+        return (
+            Mount(
+                prefix=routes.SMS_PREFIX,
+                hosts=("api-v2.thaibulksms.com",),
+                operations=(
+                    Operation("send_sms", "POST", "/sms", h.send_sms, routes.sms_error, "Send SMS"),
+                    Operation("credit", "GET", "/credit", h.credit, routes.sms_error, "Remaining credit"),
+                    Operation(
+                        "short_link", "GET", routes.SHORT_LINK_PATH + "/{code}", h.short_link, routes.sms_error,
+                        "Short link of shorten_url (302 to the original URL)",
                     ),
-                    render_error=routes.sms_error,
                 ),
-                Mount(
-                    prefix=routes.OTP_PREFIX,
-                    hosts=("otp.thaibulksms.com",),
-                    operations=(
-                        Operation("otp_request", "POST", "/v2/otp/request", h.otp_request, v2, "Request an OTP"),
-                        Operation("otp_verify", "POST", "/v2/otp/verify", h.otp_verify, v2, "Verify an OTP"),
-                        Operation("otp_request_v1", "POST", "/v1/otp/request", h.otp_request, v1, "Request an OTP (v1)"),
-                        Operation("otp_verify_v1", "POST", "/v1/otp/verify", h.otp_verify, v1, "Verify an OTP (v1)"),
-                    ),
-                    render_error=v2,
+                render_error=routes.sms_error,
+            ),
+            Mount(
+                prefix=routes.OTP_PREFIX,
+                hosts=("otp.thaibulksms.com",),
+                operations=(
+                    Operation("otp_request", "POST", "/v2/otp/request", h.otp_request, v2, "Request an OTP"),
+                    Operation("otp_verify", "POST", "/v2/otp/verify", h.otp_verify, v2, "Verify an OTP"),
+                    Operation("otp_request_v1", "POST", "/v1/otp/request", h.otp_request, v1, "Request an OTP (v1)"),
+                    Operation("otp_verify_v1", "POST", "/v1/otp/verify", h.otp_verify, v1, "Verify an OTP (v1)"),
                 ),
-            )
-        return self._mounts
+                render_error=v2,
+            ),
+        )
 
     def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
         return routes.sms_error(call, row, detail, context)

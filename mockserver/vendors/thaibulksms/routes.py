@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ... import errors as E
 from ...errors import ErrorRow, VendorError
-from ...vendor import FORM_TYPE, Call, json_response
+from ...vendor import Call, FORM_TYPE, VendorHandlers, json_response
 from .errors import OTP_INVALID_PARAMETER
 from .models import Account, ThaiBulkSMSModel, normalize_msisdn, split_msisdn
 
@@ -118,15 +118,10 @@ def _text(value: Any) -> str | None:
 
 
 # -- handlers -------------------------------------------------------------------------------------
-class Handlers:
+class Handlers(VendorHandlers):
     """The operations; the model is looked up per call because ``POST /_mock/reset`` rebuilds it."""
 
-    def __init__(self, vendor: Any) -> None:
-        self.vendor = vendor
-
-    @property
-    def model(self) -> ThaiBulkSMSModel:
-        return self.vendor.model
+    model: ThaiBulkSMSModel  # looked up per call by the base class: a reset rebuilds it
 
     def _account(self, call: Call) -> Account:
         account = self.model.authenticate(*basic_credentials(call.request))

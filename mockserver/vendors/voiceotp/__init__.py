@@ -112,31 +112,29 @@ class VoiceOtp(Vendor):
         E.UNAVAILABLE: "SYSTEM_ERROR",
     }
 
+    model_class = VoiceOtpModel
+
     def reset(self) -> None:
-        self.model = VoiceOtpModel(self.services, self.config)
+        super().reset()
         self._sample_codes = itertools.count(123456)  # restarts on reset, like every sequence
 
-    _mounts: tuple[Mount, ...] | None = None
-
-    def mounts(self) -> Sequence[Mount]:
-        if self._mounts is None:
-            h = routes.Handlers(self)
-            self._mounts = (
-                Mount(
-                    prefix=PREFIX,
-                    hosts=("210.211.108.20:8080",),
-                    operations=(
-                        Operation("otp_send", "POST", f"{BASE_PATH}/postSMS", h.post_sms, routes.code_error,
-                                  "Place a voice call reading out a numeric code"),
-                        Operation("check_voice", "POST", f"{BASE_PATH}/checkVoice", h.check_voice, routes.code_error,
-                                  "The state of a call: 27 ringing, 1 answered, 23 busy / no answer"),
-                        Operation("check_balance", "POST", f"{BASE_PATH}/checkBalance", h.check_balance,
-                                  routes.balance_error, "The account's balance"),
-                    ),
-                    render_error=routes.code_error,
+    def build_mounts(self) -> Sequence[Mount]:
+        h = routes.Handlers(self)
+        return (
+            Mount(
+                prefix=PREFIX,
+                hosts=("210.211.108.20:8080",),
+                operations=(
+                    Operation("otp_send", "POST", f"{BASE_PATH}/postSMS", h.post_sms, routes.code_error,
+                              "Place a voice call reading out a numeric code"),
+                    Operation("check_voice", "POST", f"{BASE_PATH}/checkVoice", h.check_voice, routes.code_error,
+                              "The state of a call: 27 ringing, 1 answered, 23 busy / no answer"),
+                    Operation("check_balance", "POST", f"{BASE_PATH}/checkBalance", h.check_balance,
+                              routes.balance_error, "The account's balance"),
                 ),
-            )
-        return self._mounts
+                render_error=routes.code_error,
+            ),
+        )
 
     def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
         return routes.code_error(call, row, detail, context)

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from ...errors import ErrorRow
-from ...vendor import Call, json_response, text_response
+from ...vendor import Call, VendorHandlers, json_response, text_response
 from .models import Account, VoiceOtpModel, phone_fact, voice_code, whole
 
 ACCEPTED_SEPARATOR = ",,,"  # the seed's "code,,,request_id"
@@ -31,15 +31,10 @@ def balance_error(call: Call | None, row: ErrorRow, detail: str, ctx: Mapping[st
 
 
 # -- handlers --------------------------------------------------------------------------------------
-class Handlers:
+class Handlers(VendorHandlers):
     """The operations; the model is looked up per call because ``POST /_mock/reset`` rebuilds it."""
 
-    def __init__(self, vendor: Any) -> None:
-        self.vendor = vendor
-
-    @property
-    def model(self) -> VoiceOtpModel:
-        return self.vendor.model
+    model: VoiceOtpModel  # looked up per call by the base class: a reset rebuilds it
 
     async def post_sms(self, call: Call) -> web.Response:
         body = await call.json()
