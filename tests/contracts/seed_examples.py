@@ -10,6 +10,14 @@ answer them in its documented shapes, and the answers must fit our schemas.
 from __future__ import annotations
 
 SMART = "https://services.smartsmsbulk.com"
+FPT = "http://sandbox.sms.fpt.net"
+# The seed's token and placeholder token (its line breaks joined; the seed's JSON examples also
+# omit the commas between members, added here).
+FPT_TOKEN = (
+    "wVc5M1pwcU5wNE9OVzVYaw9kOXFUOUFaUnFOTFpFdEN1KzY1bFRNWjhyK1oxUDVFTi9XVDU4YXYzd0dIQ2VRZF1NaTBubndQd09BWE8zai9hQjYrSzFzZWVX"
+    "OGhGWHB5cHNzOHMwN0t5VE16M1ZRAd1JM1MrT1BCV312RFJxWFpjZmp2dFYrK1hMbVJNeDhBTXZoOUs5Q1Bic3gwYyt3QnJ0a1N6Y11EZG5QSEnSOHFvS2E3NVBVOGppNH11SC9r"
+)
+FPT_SHORT = "wVc5M1pwcU5wNE9OVzVYaw9kOXFUOUFa..."
 
 REQUESTS = [
     ("smartsmsbulk", "send_sms", "POST", f"{SMART}/api/v2/SendSMS", {
@@ -37,6 +45,19 @@ REQUESTS = [
         "username": "zzzzzzz", "pass": "xxxxxxxx", "key": "XXXXXXX", "request_id": "1dc7b7eb-a9e7-4162-91cd-6027d95b290c"}),
     ("voiceotp", "check_balance", "POST", "http://210.211.108.20:8080/onsmsapivoice/checkBalance", {
         "username": "zzzzzzz", "pass": "xxxxxxxx", "key": "XXXXXXX"}),
+    ("fpt", "token", "POST", f"{FPT}/oauth2/token", {
+        "grant_type": "client_credentials", "client_id": "e615D85fc918f252e1754Ce2391c8Ef923AAB401",
+        "client_secret": "663642d023602e28784F8789dC939f14a54ece5f588848beBdd6", "scope": "send_brandname_otp",
+        "session_id": "789dC48b88e54f58ece5939f14a"}),
+    ("fpt", "send_sms", "POST", f"{FPT}/api/push-brandname-otp", {
+        "access_token": FPT_TOKEN, "session_id": "abcde", "BrandName": "FTI", "Phone": "0949123456", "Message": "dGVzdCB0aW4gbmjuhuq9u"}),
+    ("fpt", "create_campaign", "POST", f"{FPT}/api/create-campaign", {
+        "access_token": FPT_SHORT, "session_id": "abcde", "CampaignName": "Chuong trinh khuyen mai T6-2016", "BrandName": "FTI",
+        "Message": "Giam gia 10% cho hoa don tren 10tr dong", "ScheduleTime": "2016-06-16 10:30", "Quota": "15000"}),
+    ("fpt", "send_ads", "POST", f"{FPT}/api/push-brandname-ads", {
+        "access_token": FPT_SHORT, "session_id": "abcde", "CampaignCode": "NjM1575fbf9aa0929", "PhoneList": "84949123456,84949123457"}),
+    ("fpt", "cancel_ads", "POST", f"{FPT}/api/cancel-ads", {
+        "access_token": FPT_SHORT, "session_id": "abcde", "CampaignCode": "NjM1575fbf9aa0929"}),
 ]
 
 RESPONSES = [
@@ -82,6 +103,19 @@ RESPONSES = [
     ("voiceotp", "check_voice", "success", "27"),
     ("voiceotp", "check_balance", "success", {"errorcode": "1", "balance": 10}),
     ("voiceotp", "check_balance", "error", {"errorcode": "0", "balance": 0}),
+    # FPT: the examples that agree with the seed's own tables (the others quote Int fields or
+    # misspell a key: see FPT_CONTRADICTIONS)
+    ("fpt", "token", "success", {"access_token": FPT_TOKEN, "expires_in": 3600, "token_type": "Bearer", "scope": "send_brandname_otp"}),
+    ("fpt", "cancel_ads", "success", {"success": ["qc.1464073279.8175", "qc.1465889623.3489"], "fail": ["qc.1465888561.3903"]}),
+]
+
+# FPT's example answers where the seed's example contradicts its own table; the mock (and the
+# schema) follow the table (mockserver/vendors/fpt/__init__.py): (operation, body, field at fault).
+FPT_CONTRADICTIONS = [
+    ("send_sms", {"MessageId": "34379086", "BrandName": "FTI", "Phone": "84949123456", "Message": "test tin nhắn",
+                  "PartnerId": "556", "Telco": "vina"}, "MessageId"),
+    ("create_campaign", {" CampaignCode": "NjM1575fbf9aa0929"}, " CampaignCode"),
+    ("send_ads", {"BatchId": "qc.1464073279.8175", "NumMessageSent": "2", "NumRemainQuota": "14998"}, "NumMessageSent"),
 ]
 
 CALLBACKS = [

@@ -10,7 +10,7 @@ from pathlib import Path
 from mockserver.cli import main
 from mockserver.vendors.smartsmsbulk.checksums import checksum
 
-from .seed_examples import RESPONSES
+from .seed_examples import REQUESTS, RESPONSES
 
 SMART = "https://services.smartsmsbulk.com"
 KEY = "demo-smartsmsbulk-key-42"
@@ -52,6 +52,7 @@ def seed_traffic() -> list[dict]:
             "username": "zzzzzzz", "pass": "xxxxxxxx", "key": "XXXXXXX", "request_id": "1dc7b7eb-a9e7-4162-91cd-6027d95b290c"}),
         ("voiceotp", "check_balance"): ("POST", "http://210.211.108.20:8080/onsmsapivoice/checkBalance", {
             "username": "zzzzzzz", "pass": "xxxxxxxx", "key": "XXXXXXX"}),
+        **{(vendor, operation): (method, url, body) for vendor, operation, method, url, body in REQUESTS if vendor == "fpt"},
     }
     status = {("thaibulksms", "send_sms", "error"): 400, ("thaibulksms", "otp_verify", "error"): 400}
     out = []

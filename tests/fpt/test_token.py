@@ -56,6 +56,8 @@ async def test_form_encoded_token_request_is_taken(client):
         ({"grant_type": "client_credential"}, 1009, 400),
         ({"grant_type": None}, 1009, 400),
         ({"grant_type": 1}, 1009, 400),
+        ({"grant_type": {}}, 1009, 400),  # not hashable: was a 500 (found by schemathesis)
+        ({"grant_type": ["password"]}, 1009, 400),
         ({"client_id": "e615D85fc918f252e1754Ce2391c8Ef923AAB402"}, 1008, 401),
         ({"client_secret": "wrong"}, 1008, 401),
         ({"client_secret": None}, 1008, 401),

@@ -121,6 +121,7 @@ class Fpt(Vendor):
     country = "VN"
     errors = ERRORS
     package_dir = Path(__file__).parent
+    account_fields = {"accounts": "client_id"}  # strict: true on these entries (mockserver.strict)
     generic_errors = {
         E.BAD_BODY: "INVALID_REQUEST",
         E.MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",

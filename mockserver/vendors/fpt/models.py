@@ -232,7 +232,8 @@ class FptModel:
         """The account of a token request: grant type (1009/1015), then client credentials (1008)."""
         grant = body.get("grant_type")
         if grant != GRANT_TYPE:
-            raise VendorError("UNSUPPORTED_GRANT_TYPE" if grant in KNOWN_GRANT_TYPES else "INVALID_GRANT")
+            known = isinstance(grant, str) and grant in KNOWN_GRANT_TYPES  # {} or [] are not hashable
+            raise VendorError("UNSUPPORTED_GRANT_TYPE" if known else "INVALID_GRANT")
         client_id, secret = body.get("client_id"), body.get("client_secret")
         account = self.accounts.get(client_id) if isinstance(client_id, str) else None
         if account is None or not isinstance(secret, str):
