@@ -8,6 +8,7 @@ urlencoded body) and answers a fixed JSON body. Nothing of ours can be faster on
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from urllib.parse import parse_qsl
 
@@ -32,6 +33,12 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
     args = parser.parse_args()
+    try:  # the same loop as the mock's (mockserver/tuning.py): the same stack
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_route("*", "/{tail:.*}", handle)
     print(f"ceiling listening on http://{args.host}:{args.port}", flush=True)

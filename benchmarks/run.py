@@ -442,12 +442,12 @@ def print_table(results: dict[str, Any]) -> None:
     print()
     rows = results.get("throughput") or []
     if rows:
-        print(f"| {'operation':<34} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} | {'ceiling':>8} | {'ratio':>5} |")
-        print(f"|{'-' * 36}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 10}|{'-' * 7}|")
+        print(f"| {'operation':<38} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} | {'ceiling':>8} | {'ratio':>5} |")
+        print(f"|{'-' * 40}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 10}|{'-' * 7}|")
         for r in rows:
             ceiling = f"{r['ceiling_rps']:,}" if r["ceiling_rps"] else "-"
             ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
-            print(f"| {r['operation']:<34} | {r['rps']:>8,} | {r['p50_ms']:>7.2f} | {r['p99_ms']:>7.2f} | {r['errors']:>6} | {ceiling:>8} | {ratio:>5} |")
+            print(f"| {r['operation']:<38} | {r['rps']:>8,} | {r['p50_ms']:>7.2f} | {r['p99_ms']:>7.2f} | {r['errors']:>6} | {ceiling:>8} | {ratio:>5} |")
     if "startup_s" in results:
         print(f"\nready to serve after start: {results['startup_s']:.3f} s")
     if "memory" in results:
