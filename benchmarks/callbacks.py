@@ -131,7 +131,7 @@ async def main(args: argparse.Namespace) -> int:
 
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=8)) as http:
-            started = time.perf_counter()
+            started = burst_started = time.perf_counter()
             batches = [
                 [item(n, callback_url) for n in range(start, min(args.messages, start + 100))]
                 for start in range(0, args.messages, 100)
@@ -153,6 +153,7 @@ async def main(args: argparse.Namespace) -> int:
             if args.clock == "real":  # the clock adds its 1 s delivery delay: time the reports only
                 started = receiver.first or started
             elapsed = (receiver.last or time.perf_counter()) - started
+            burst = (receiver.last or time.perf_counter()) - burst_started
             await asyncio.sleep(0.3)  # anything doubled would show up now
             listing = await (await http.get(base + "/_mock/callbacks", params={"limit": "1"})).json()
     finally:
@@ -173,6 +174,7 @@ async def main(args: argparse.Namespace) -> int:
     print(f"reports received         {reports} in {elapsed:.3f} s")
     print(f"reports/s                {reports / elapsed:,.0f}")
     print(f"HTTP callbacks           {receiver.requests} ({receiver.requests / elapsed:,.0f}/s)")
+    print(f"burst (first send to last report) {burst:.3f} s")
     print(f"lost                     {lost}")
     print(f"doubled                  {doubled}")
     print(f"journal states           {listing['states']}")

@@ -170,6 +170,14 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        try:
+            return await serve(request, handler)
+        finally:
+            # Call <-> Request is a reference cycle: break it so that reference counting frees
+            # the request (headers, payload, parser state) at once, not the cyclic GC later.
+            request.pop("call", None)
+
+    async def serve(request: web.Request, handler) -> web.StreamResponse:
         started = time.perf_counter()
         outcome = "ok"
         try:

@@ -293,6 +293,9 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_INVALID
     try:
+        from .tuning import event_loop_policy
+
+        event_loop_policy()
         asyncio.run(_run(app, args.host, args.port))
     except KeyboardInterrupt:  # Ctrl-C before the signal handlers were in place
         pass
@@ -340,6 +343,9 @@ async def _run(app, host: str, port: int) -> None:
     except OSError:
         await runner.cleanup()
         raise
+    from .tuning import settle_gc
+
+    settle_gc()
     bound = runner.addresses[0][1] if runner.addresses else port
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{bound}"

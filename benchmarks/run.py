@@ -1,0 +1,468 @@
+"""The benchmark: every vendor operation against the ceiling of our stack, start-up, memory,
+callbacks and delayed requests, in one run.
+
+    python benchmarks/run.py            # full run (about 3 minutes)
+    python benchmarks/run.py --quick    # CI-size run (about 1 minute)
+    python benchmarks/run.py --json out.json
+
+What it does:
+
+* starts ``mockserver serve --quiet`` with its own config (large balances and rate limits, so the
+  load never runs out of credit) and, as the ceiling, ``benchmarks/ceiling.py``: a bare aiohttp
+  handler that parses the same body and answers a fixed one. Servers are pinned to CPU 0;
+* drives both with the same load from a separate process pinned to CPU 1 (wrk when installed,
+  else ``benchmarks/loadgen.py``), cycling through distinct requests (texts and recipients vary,
+  outside the default scenario's magic numbers), and reports per operation requests/s, p50/p99,
+  errors (transport errors, non-2xx and vendor-level errors from the journal) and the ratio to
+  the ceiling;
+* times process start to first served request, RSS after 1M journaled messages (at the default
+  cap of 100,000), callbacks/s with none lost (``benchmarks/callbacks.py``), a 10,000-message
+  SmartSMSBulk burst until every callback arrived, and 500 concurrent requests delayed 50 ms each.
+
+Prints a table, writes JSON (``--json``, default ``benchmarks/results.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+BIG = 10**12
+SERVER_CPU, LOAD_CPU = 0, 1
+
+
+# -- set-up ------------------------------------------------------------------------------------
+def bench_config() -> dict[str, Any]:
+    """The bundled vendor sections with balances and rate limits no benchmark can exhaust."""
+    from mockserver.config import build_config
+
+    vendors = copy.deepcopy(build_config(None).data["vendors"])
+    for a in vendors["smartsmsbulk"]["accounts"]:
+        a["creditBalance"] = BIG
+    for a in vendors["thaibulksms"]["accounts"]:
+        a["credit"] = {k: BIG for k in a["credit"]}
+    for a in vendors["ants"]["accounts"]:
+        a["credit"] = BIG
+        a["rate_limit"] = {"requests": BIG, "seconds": 1}
+    for a in vendors["voiceotp"]["accounts"]:
+        a["balance"] = BIG
+    return {"vendors": vendors}
+
+
+@dataclass
+class Workload:
+    name: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    bodies: list[str]
+    vendor: str
+
+
+def workloads(config: dict[str, Any], size: int) -> list[Workload]:
+    """Distinct requests per operation: recipient ``n`` of a range outside the magic numbers
+    (``sample_recipient(1..899)``) and a text naming ``n``, so that no vendor refuses a repeat."""
+    from mockserver.app import create_app
+
+    app = create_app(config, seed=1, scenarios=[])
+    from mockserver.app import SERVICES
+
+    vendors = app[SERVICES].vendors
+
+    def pool(vendor: str, name: str, count: int, make) -> Workload:
+        samples = [make(n) for n in range(count)]
+        first = samples[0]
+        return Workload(name, first.method, first.path, dict(first.headers), [s.body.decode() for s in samples], vendor)
+
+    thai = lambda n: f"6681{n % 10_000_000:07d}"  # noqa: E731  081xxxxxxx, not 0899900nnn
+    s, t, a, f, v = (vendors[k] for k in ("smartsmsbulk", "thaibulksms", "ants", "fpt", "voiceotp"))
+    many = ",".join(thai(9_000_000 + i) for i in range(500))
+    return [
+        pool("smartsmsbulk", "SmartSMSBulk SendSMS", size, lambda n: s.sample_send(thai(n), f"bench {n}")),
+        pool("thaibulksms", "ThaiBulkSMS /sms x1", size, lambda n: t.sample_send(thai(n), f"bench {n}")),
+        pool("thaibulksms", "ThaiBulkSMS /sms x500", 50, lambda n: t.sample_send(many, f"bench {n}")),
+        pool("ants", "ANTS send", size, lambda n: a.sample_send(thai(n), f"bench {n}")),
+        pool("fpt", "FPT OTP push", size, lambda n: f.sample_send(f"849{1_000_000 + n:08d}"[:11], f"bench {n}")),
+        pool("voiceotp", "Voice postSMS", size, lambda n: v.sample_send(f"0391{n % 1_000_000:06d}", f"{n % 1_000_000:06d}")),
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pinned(cpu: int) -> list[str]:
+    """``taskset -c cpu`` when the machine has that CPU and taskset exists, else nothing."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) > max(SERVER_CPU, LOAD_CPU):
+        return ["taskset", "-c", str(cpu)]
+    return []
+
+
+def get(url: str, timeout: float = 5.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return resp.read()
+
+
+def post(url: str, data: dict | None = None) -> bytes:
+    body = json.dumps(data or {}).encode()
+    req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return resp.read()
+
+
+class Server:
+    """A server process pinned to ``SERVER_CPU``, ready once ``probe`` answers."""
+
+    def __init__(self, command: list[str], port: int, probe: str) -> None:
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(pinned(SERVER_CPU) + command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        try:
+            self.ready_after = self._wait(probe)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait(self, probe: str) -> float:
+        deadline = time.perf_counter() + 30
+        while time.perf_counter() < deadline:
+            try:
+                get(self.base + probe, timeout=1)
+                return time.perf_counter() - self.started
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited with {self.proc.returncode}") from None
+                time.sleep(0.002)
+        raise RuntimeError("server did not start")
+
+    def rss_mb(self) -> float:
+        pid = self.proc.pid  # taskset execs the server: the same pid
+        text = Path(f"/proc/{pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+)", text)[1]) / 1024
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def mock_server(config_path: str, *extra: str) -> Server:
+    port = free_port()
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--quiet", "--seed", "1"]
+    return Server(command + ["--config", config_path, *extra], port, "/_mock/health")
+
+
+def ceiling_server() -> Server:
+    port = free_port()
+    return Server([sys.executable, str(HERE / "ceiling.py"), "--port", str(port)], port, "/ready")
+
+
+# -- load ----------------------------------------------------------------------------------------
+WRK_SCRIPT = """
+local bodies = {}
+local i = 0
+wrk.method = %(method)s
+wrk.path = %(path)s
+%(headers)s
+init = function(args)
+  for line in io.lines(%(file)s) do bodies[#bodies + 1] = line end
+end
+request = function()
+  i = i + 1
+  if i > #bodies then i = 1 end
+  return wrk.format(nil, nil, nil, bodies[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRKJSON {"requests": %%d, "us": %%d, "errors": %%d, "p50_us": %%d, "p99_us": %%d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def lua_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string literal is a valid Lua string literal for ASCII
+
+
+def drive(base: str, work: Workload, connections: int, seconds: float) -> dict[str, float]:
+    """Closed-loop load from a separate process on ``LOAD_CPU``: wrk, else loadgen.py."""
+    if shutil.which("wrk"):
+        with tempfile.TemporaryDirectory() as tmp:
+            bodies = Path(tmp, "bodies.txt")
+            bodies.write_text("\n".join(work.bodies) + "\n")
+            headers = "\n".join(f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in work.headers.items())
+            script = Path(tmp, "load.lua")
+            script.write_text(
+                WRK_SCRIPT % {"method": lua_string(work.method), "path": lua_string(work.path), "headers": headers, "file": lua_string(str(bodies))}
+            )
+            out = subprocess.run(
+                pinned(LOAD_CPU) + ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), base],
+                capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+        data = json.loads(out[out.index("WRKJSON") + 7 :].splitlines()[0])
+        secs = data["us"] / 1e6
+        return {"requests": data["requests"], "seconds": secs, "errors": data["errors"], "p50_ms": data["p50_us"] / 1000, "p99_ms": data["p99_us"] / 1000}
+    job = {"url": base + work.path, "method": work.method, "headers": work.headers, "bodies": work.bodies, "connections": connections, "duration": seconds}
+    out = subprocess.run(pinned(LOAD_CPU) + [sys.executable, str(HERE / "loadgen.py")], input=json.dumps(job), capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def vendor_errors(server: Server, vendor: str) -> int:
+    """Requests the mock answered with a vendor error (many vendors answer errors with 200)."""
+    data = json.loads(get(f"{server.base}/_mock/requests?limit=1000000&vendor={vendor}", timeout=60))
+    return sum(1 for r in data["requests"] if r["outcome"] != "ok")
+
+
+def throughput(config_path: str, works: list[Workload], connections: int, seconds: float) -> list[dict[str, Any]]:
+    rows = []
+    mock = mock_server(config_path)
+    try:
+        ceiling = ceiling_server()
+    except Exception:
+        mock.stop()
+        raise
+    try:
+        for work in works:
+            drive(ceiling.base, work, connections, 1)  # warm-up
+            top = drive(ceiling.base, work, connections, seconds)
+            post(mock.base + "/_mock/reset")
+            drive(mock.base, work, connections, 1)
+            post(mock.base + "/_mock/reset")
+            got = drive(mock.base, work, connections, seconds)
+            got["errors"] += vendor_errors(mock, work.vendor)
+            rps, top_rps = got["requests"] / got["seconds"], top["requests"] / top["seconds"]
+            rows.append(
+                {
+                    "operation": work.name,
+                    "rps": round(rps),
+                    "p50_ms": round(got["p50_ms"], 2),
+                    "p99_ms": round(got["p99_ms"], 2),
+                    "errors": got["errors"],
+                    "ceiling_rps": round(top_rps),
+                    "ratio": round(rps / top_rps, 2),
+                }
+            )
+            print(f"  {work.name:<24} {rps:8,.0f} req/s  p50 {got['p50_ms']:6.2f} ms  p99 {got['p99_ms']:6.2f} ms  errors {got['errors']}  ceiling {top_rps:8,.0f}  ratio {rps / top_rps:.2f}", flush=True)
+        bulk = next(w for w in works if w.name.endswith("x500"))
+        post(mock.base + "/_mock/reset")
+        single = drive(mock.base, bulk, 1, seconds)
+        rows.append({"operation": bulk.name + " (1 connection)", "rps": round(single["requests"] / single["seconds"]), "p50_ms": round(single["p50_ms"], 2), "p99_ms": round(single["p99_ms"], 2), "errors": single["errors"] + vendor_errors(mock, bulk.vendor), "ceiling_rps": None, "ratio": None})
+        print(f"  {rows[-1]['operation']:<24} p50 {single['p50_ms']:.2f} ms", flush=True)
+    finally:
+        mock.stop()
+        ceiling.stop()
+    return rows
+
+
+# -- the other figures ---------------------------------------------------------------------------
+def startup(config_path: str, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        server = mock_server(config_path)
+        times.append(server.ready_after)
+        server.stop()
+    return statistics.median(times)
+
+
+async def _fill(base: str, work: Workload, messages: int, concurrency: int) -> float:
+    import aiohttp
+
+    per_request = 500
+    requests = -(-messages // per_request)
+    started = time.perf_counter()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+        queue = iter(range(requests))
+
+        async def worker() -> None:
+            for n in queue:
+                body = work.bodies[n % len(work.bodies)].encode()
+                async with http.post(base + work.path, data=body, headers=work.headers) as resp:
+                    await resp.read()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
+def memory(config_path: str, works: list[Workload], messages: int) -> dict[str, Any]:
+    bulk = next(w for w in works if w.name.endswith("x500"))
+    mock = mock_server(config_path)
+    try:
+        before = mock.rss_mb()
+        seconds = asyncio.run(_fill(mock.base, bulk, messages, 4))
+        time.sleep(1.5)  # every message delivered: the lifecycle timers are gone
+        health = json.loads(get(mock.base + "/_mock/health"))
+        return {"messages_sent": messages, "seconds": round(seconds, 1), "journal": health["messages"], "rss_start_mb": round(before, 1), "rss_mb": round(mock.rss_mb(), 1)}
+    finally:
+        mock.stop()
+
+
+def callbacks(messages: int, clock: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, str(HERE / "callbacks.py"), "-n", str(messages), "--clock", clock, "--timeout", "60"],
+        capture_output=True, text=True, cwd=ROOT,
+    ).stdout  # fmt: skip
+
+    def figure(label: str) -> str:
+        m = re.search(rf"^{label}\s+(.+)$", out, re.M)
+        return m[1] if m else ""
+
+    return {
+        "messages": messages,
+        "reports_per_s": float(figure("reports/s").replace(",", "") or 0),
+        "lost": int(figure("lost") or -1),
+        "doubled": int(figure("doubled") or -1),
+        "burst_seconds": float((figure(r"burst \(first send to last report\)") or "nan s").split()[0]),
+    }
+
+
+DELAY_SCENARIO = """name: bench-delay
+rules:
+  - name: 50 ms on every SmartSMSBulk call
+    match: {vendor: smartsmsbulk}
+    delay: {fixed: 50ms}
+"""
+
+
+async def _burst(base: str, work: Workload, n: int) -> tuple[float, int]:
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+        async def one(i: int) -> int:
+            async with http.post(base + work.path, data=work.bodies[i].encode(), headers=work.headers) as resp:
+                await resp.read()
+                return resp.status
+
+        await asyncio.gather(*(one(i) for i in range(20)))  # warm the path (not the connections)
+        started = time.perf_counter()
+        statuses = await asyncio.gather(*(one(i) for i in range(n)))
+        return time.perf_counter() - started, sum(1 for s in statuses if s != 200)
+
+
+def delayed(config_path: str, works: list[Workload], seconds: float) -> dict[str, Any]:
+    work = works[0]
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write(DELAY_SCENARIO)
+    mock = mock_server(config_path, "--scenario", f.name)
+    try:
+        total, errors = asyncio.run(_burst(mock.base, work, 500))
+        load = drive(mock.base, work, 500, seconds)
+        return {"concurrent": 500, "delay_ms": 50, "burst_seconds": round(total, 3), "burst_errors": errors, "rps_at_500": round(load["requests"] / load["seconds"]), "p99_ms": round(load["p99_ms"], 1)}
+    finally:
+        mock.stop()
+        os.unlink(f.name)
+
+
+# -- report --------------------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        model = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())[1]
+    except (OSError, TypeError):
+        pass
+    try:
+        import uvloop  # noqa: F401
+
+        speed = "uvloop"
+    except ImportError:
+        speed = "asyncio"
+    return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version(), "loop": speed, "load": "wrk" if shutil.which("wrk") else "loadgen.py"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short runs and smaller sizes (CI)")
+    parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write the figures")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--only", choices=("throughput", "startup", "memory", "callbacks", "delay"), action="append")
+    args = parser.parse_args()
+    seconds = 2 if args.quick else 5
+    parts = set(args.only or ("throughput", "startup", "memory", "callbacks", "delay"))
+    results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    print("machine:", results["machine"], flush=True)
+    config = bench_config()
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        json.dump(config, f)  # JSON is YAML
+    try:
+        works = workloads(config, 20_000 if args.quick else 100_000)
+        if "throughput" in parts:
+            print(f"throughput ({args.connections} connections, {seconds} s per run):", flush=True)
+            results["throughput"] = throughput(f.name, works, args.connections, seconds)
+        if "startup" in parts:
+            results["startup_s"] = round(startup(f.name, 3 if args.quick else 5), 3)
+            print(f"ready to serve after      {results['startup_s']:.3f} s", flush=True)
+        if "memory" in parts:
+            results["memory"] = memory(f.name, works, 200_000 if args.quick else 1_000_000)
+            print(f"memory                    {results['memory']}", flush=True)
+        if "callbacks" in parts:
+            results["callbacks"] = callbacks(5_000 if args.quick else 20_000, "frozen")
+            results["burst"] = callbacks(10_000, "real")
+            print(f"callbacks                 {results['callbacks']}", flush=True)
+            print(f"10k burst (real clock)    {results['burst']}", flush=True)
+        if "delay" in parts:
+            results["delay"] = delayed(f.name, works, seconds)
+            print(f"50 ms delay x 500         {results['delay']}", flush=True)
+    finally:
+        os.unlink(f.name)
+    print_table(results)
+    Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten to {args.json}")
+    return 0
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print()
+    rows = results.get("throughput") or []
+    if rows:
+        print(f"| {'operation':<38} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} | {'ceiling':>8} | {'ratio':>5} |")
+        print(f"|{'-' * 40}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 10}|{'-' * 7}|")
+        for r in rows:
+            ceiling = f"{r['ceiling_rps']:,}" if r["ceiling_rps"] else "-"
+            ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+            print(f"| {r['operation']:<38} | {r['rps']:>8,} | {r['p50_ms']:>7.2f} | {r['p99_ms']:>7.2f} | {r['errors']:>6} | {ceiling:>8} | {ratio:>5} |")
+    if "startup_s" in results:
+        print(f"\nready to serve after start: {results['startup_s']:.3f} s")
+    if "memory" in results:
+        m = results["memory"]
+        print(f"RSS after {m['messages_sent']:,} journaled messages (cap {m['journal']:,}): {m['rss_mb']} MB (at start {m['rss_start_mb']} MB)")
+    if "callbacks" in results:
+        c = results["callbacks"]
+        print(f"callbacks: {c['reports_per_s']:,.0f} reports/s, lost {c['lost']}, doubled {c['doubled']} ({c['messages']:,} messages)")
+    if "burst" in results:
+        b = results["burst"]
+        print(f"10,000-message burst journaled and delivered (callbacks received): {b['burst_seconds']} s, lost {b['lost']}")
+    if "delay" in results:
+        d = results["delay"]
+        print(f"500 concurrent requests delayed 50 ms: {d['burst_seconds']} s in all; {d['rps_at_500']:,} req/s at 500 connections")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
