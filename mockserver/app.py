@@ -173,9 +173,12 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
         try:
             return await serve(request, handler)
         finally:
-            # Call <-> Request is a reference cycle: break it so that reference counting frees
-            # the request (headers, payload, parser state) at once, not the cyclic GC later.
-            request.pop("call", None)
+            # Call <-> Request is a reference cycle: break it (on the Call's side, so that outer
+            # middlewares can still see which operation answered) so that reference counting
+            # frees the request (headers, payload, parser state) at once, not the cyclic GC later.
+            call = request.get("call")
+            if call is not None:
+                call.request = None
 
     async def serve(request: web.Request, handler) -> web.StreamResponse:
         started = time.perf_counter()
