@@ -86,6 +86,8 @@ class Clock:
 
     def __init__(self, *, frozen: bool = False, start: float | None = None) -> None:
         real = time.time()
+        self._stamp_key: tuple[str, timezone, int] | None = None
+        self._stamp = ""
         self._offset = 0.0 if start is None else start - real
         self._frozen_at: float | None = (start if start is not None else real) if frozen else None
         self._timers: list[tuple[float, int, Timer]] = []
@@ -107,6 +109,15 @@ class Clock:
 
     def datetime(self, tz: timezone = BANGKOK) -> datetime:
         return datetime.fromtimestamp(self.now(), tz)
+
+    def strftime(self, fmt: str, tz: timezone = BANGKOK) -> str:
+        """The current time in a format of whole seconds at most (ids such as SmartSMSBulk's
+        ``yyMMddHHmmss`` prefix), formatted once per second: it is on every send's path."""
+        key = (fmt, tz, int(self.now()))
+        if key != self._stamp_key:
+            self._stamp_key = key
+            self._stamp = datetime.fromtimestamp(key[2], tz).strftime(fmt)
+        return self._stamp
 
     @property
     def frozen(self) -> bool:

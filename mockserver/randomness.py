@@ -13,6 +13,11 @@ import uuid
 from typing import Any
 
 
+# RFC 4122 version 4 / variant 1 bits, exactly as uuid.UUID(int=..., version=4) sets them.
+_CLEAR_VERSION_VARIANT = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_VERSION_4_VARIANT = (4 << 76) | (0x8000 << 48)
+
+
 class Randomness:
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed if seed is not None else int.from_bytes(os.urandom(8), "big")
@@ -31,7 +36,11 @@ class Randomness:
         return self._random
 
     def uuid4(self) -> str:
-        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+        """``str(uuid.UUID(int=bits, version=4))`` without building the UUID object (hot path)."""
+        bits = self._random.getrandbits(128)
+        bits = (bits & _CLEAR_VERSION_VARIANT) | _VERSION_4_VARIANT
+        h = "%032x" % bits
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def digits(self, n: int) -> str:
         return "".join(self._random.choices(string.digits, k=n))

@@ -151,7 +151,7 @@ class SmartSMSBulkModel:
         )
 
     def new_ref_id(self) -> str:
-        stamp = self.services.clock.datetime().strftime("%y%m%d%H%M%S")
+        stamp = self.services.clock.strftime("%y%m%d%H%M%S")
         return f"{stamp}-{self.services.rng.uuid4()}"
 
     def charge(self, account: Account, parts: int) -> None:
