@@ -44,7 +44,7 @@ from aiohttp import web
 from . import errors as E
 from .clock import parse_duration
 from .errors import ErrorRow, VendorError
-from .store import DELIVERED, EXPIRED, FAILED, PENDING, REJECTED
+from .store import EXPIRED, FAILED, PENDING, REJECTED
 from .yamlfile import Located, YamlSyntaxError, format_path
 from .yamlfile import load as load_yaml
 from .yamlfile import loads as loads_yaml

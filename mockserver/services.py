@@ -11,7 +11,8 @@ from .config import Config
 from .delivery import Delivery, DeliveryTimings
 from .randomness import Randomness
 from .scenarios import ScenarioEngine
-from .store import Store
+from .store import Message, Store
+from .textparts import count_parts
 
 if TYPE_CHECKING:
     from .vendor import Vendor
@@ -47,6 +48,36 @@ class Services:
         services = cls(config, clock, rng, store, scenarios, dispatcher, delivery)
         scenarios.vendors = services.vendors  # filled by create_app; magic numbers and checks use it
         return services
+
+    def accept_message(
+        self,
+        *,
+        text: str,
+        start_at: float | None = None,
+        encoding: str | None = None,
+        parts: int | None = None,
+        credits: float | None = None,
+        **values: Any,
+    ) -> Message:
+        """Journal one accepted message and start its delivery lifecycle: the step every vendor
+        shares. ``encoding``/``parts`` default to the text's SMS parts, ``credits`` to the parts;
+        ``values`` are the remaining :class:`Message` fields (id, vendor, operation, account,
+        recipient, sender, callback, fields, request). ``start_at`` is a scheduled send time."""
+        if encoding is None or parts is None:
+            info = count_parts(text)
+            encoding, parts = encoding or info.encoding, parts or info.parts
+        message = self.store.add_message(
+            Message(
+                text=text,
+                encoding=encoding,
+                parts=parts,
+                credits=parts if credits is None else credits,
+                created_at=self.clock.now(),
+                **values,
+            )
+        )
+        self.delivery.track(message, start_at=start_at)
+        return message
 
     def reset(self) -> None:
         """Back to the start-up state: journals emptied, balances and OTPs as configured,

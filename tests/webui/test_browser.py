@@ -12,7 +12,6 @@ import os
 import shutil
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from tests.conftest import services_of

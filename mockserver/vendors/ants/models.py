@@ -334,34 +334,30 @@ class AntsModel:
             n += 1
             journal_id = f"{message_id}~{n}"
         callback_url = sms.notify_url or account.callback_url
-        message = store.add_message(
-            Message(
-                id=journal_id,
-                vendor=VENDOR,
-                operation=operation,
-                account=account.username,
-                recipient=dest.number,
-                text=sms.text,
-                sender=sms.sender,
-                encoding=info.encoding,
-                parts=info.parts,
-                credits=float(cost),
-                created_at=services.clock.now(),
-                callback_url=callback_url,
-                callback_method="POST" if callback_url else None,
-                fields={
-                    "bulkId": bulk_id,
-                    "messageId": message_id,
-                    "to": dest.to.strip(),
-                    "notifyContentType": sms.notify_content_type or account.callback_content_type,
-                    "callbackData": sms.callback_data,
-                    "shorturl": sms.shorturl,
-                    **(fields or {}),
-                },
-                request=request,
-            )
+        message = services.accept_message(
+            id=journal_id,
+            vendor=VENDOR,
+            operation=operation,
+            account=account.username,
+            recipient=dest.number,
+            text=sms.text,
+            sender=sms.sender,
+            encoding=info.encoding,
+            parts=info.parts,
+            credits=float(cost),
+            callback_url=callback_url,
+            callback_method="POST" if callback_url else None,
+            fields={
+                "bulkId": bulk_id,
+                "messageId": message_id,
+                "to": dest.to.strip(),
+                "notifyContentType": sms.notify_content_type or account.callback_content_type,
+                "callbackData": sms.callback_data,
+                "shorturl": sms.shorturl,
+                **(fields or {}),
+            },
+            request=request,
         )
-        services.delivery.track(message)
         return message_id, cost, PENDING_ACCEPTED, message
 
     # -- message logs ---------------------------------------------------------------------------

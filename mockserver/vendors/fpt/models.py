@@ -349,7 +349,6 @@ class FptModel:
             fields["RequestId"] = request_id
         message = self._journal(account, str(message_id), operation, phone, text, brand, fields, request)
         self.remember_sent(account, phone, text)
-        self.services.delivery.track(message)
         answer: dict[str, Any] = {
             "MessageId": message_id,
             "BrandName": brand,
@@ -372,24 +371,20 @@ class FptModel:
         brand: str,
         fields: dict[str, Any],
         request: RequestRecord | None,
+        start_at: float | None = None,
     ) -> Message:
-        info = count_parts(text)
-        return self.services.store.add_message(
-            Message(
-                id=message_id,
-                vendor=self.vendor,
-                operation=operation,
-                account=account.client_id,
-                recipient=phone,
-                text=text,
-                sender=brand,
-                encoding=info.encoding,
-                parts=info.parts,
-                credits=info.parts,
-                created_at=self.services.clock.now(),
-                fields=fields,
-                request=request,
-            )
+        """Journal one accepted SMS and start its delivery (at ``start_at`` for a campaign)."""
+        return self.services.accept_message(
+            id=message_id,
+            vendor=self.vendor,
+            operation=operation,
+            account=account.client_id,
+            recipient=phone,
+            text=text,
+            sender=brand,
+            fields=fields,
+            request=request,
+            start_at=start_at,
         )
 
     # -- campaigns ---------------------------------------------------------------------------
@@ -473,10 +468,10 @@ class FptModel:
             }
             # The seed: "BatchId + phone number (84xxx) gives the message id" (PHP concatenation).
             message = self._journal(
-                account, f"{batch_id}{phone}", "send_ads", phone, campaign.message, campaign.brandname, fields, request
+                account, f"{batch_id}{phone}", "send_ads", phone, campaign.message, campaign.brandname, fields, request,
+                start_at=start_at,
             )
             batch.messages.append(message)
-            self.services.delivery.track(message, start_at=start_at)
         campaign.used += len(phones)
         campaign.batches[batch_id] = batch
         return campaign, batch

@@ -175,28 +175,22 @@ class SmartSMSBulkModel:
         """Charge the account, journal the message and start its delivery lifecycle."""
         info = count_parts(text)
         self.charge(account, info.parts)
-        services = self.services
-        message = services.store.add_message(
-            Message(
-                id=ref_id,
-                vendor=self.vendor,
-                operation=operation,
-                account=str(account.user_id),
-                recipient=phone,
-                text=text,
-                sender=str(sender_id) if sender_id is not None else None,
-                encoding=info.encoding,
-                parts=info.parts,
-                credits=info.parts,
-                created_at=services.clock.now(),
-                callback_url=callback_url or account.callback_url,
-                callback_method="POST" if (callback_url or account.callback_url) else None,
-                fields=fields or {},
-                request=request,
-            )
+        callback_url = callback_url or account.callback_url
+        return self.services.accept_message(
+            id=ref_id,
+            vendor=self.vendor,
+            operation=operation,
+            account=str(account.user_id),
+            recipient=phone,
+            text=text,
+            sender=str(sender_id) if sender_id is not None else None,
+            encoding=info.encoding,
+            parts=info.parts,
+            callback_url=callback_url,
+            callback_method="POST" if callback_url else None,
+            fields=fields or {},
+            request=request,
         )
-        services.delivery.track(message)
-        return message
 
     # -- delivery reports --------------------------------------------------------------------
     def find_message(self, account: Account, ref_id: str) -> Message | None:

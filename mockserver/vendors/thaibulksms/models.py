@@ -394,23 +394,9 @@ class ThaiBulkSMSModel:
             for number in req.numbers
         ]
 
-    def _journal(self, *, text: str, start_at: float | None = None, **values: Any) -> Message:
-        """Journal one accepted message (id, parts, time filled in) and start its delivery."""
-        services = self.services
-        info = count_parts(text)
-        message = services.store.add_message(
-            Message(
-                id=self.new_message_id(),
-                vendor=VENDOR,
-                text=text,
-                encoding=info.encoding,
-                parts=info.parts,
-                created_at=services.clock.now(),
-                **values,
-            )
-        )
-        services.delivery.track(message, start_at=start_at)
-        return message
+    def _journal(self, **values: Any) -> Message:
+        """Journal one accepted message under a new id and start its delivery."""
+        return self.services.accept_message(id=self.new_message_id(), vendor=VENDOR, **values)
 
     # -- OTP -----------------------------------------------------------------------------------
     def otp_app(self, fields: Mapping[str, Any]) -> OtpApp:

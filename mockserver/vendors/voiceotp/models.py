@@ -201,22 +201,19 @@ class VoiceOtpModel:
         self._recent.pop(key, None)
         self._recent[key] = now
         request_id = services.rng.uuid4()
-        message = services.store.add_message(
-            Message(
-                id=request_id,
-                vendor=VENDOR,
-                operation="otp_send",
-                account=account.username,
-                recipient=phone,
-                text=code,
-                sender=sender,
-                encoding="voice",
-                parts=1,
-                credits=account.price,
-                created_at=now,
-                fields={"request_id": request_id, "remote": remote},
-                request=request,
-            )
+        message = services.accept_message(
+            id=request_id,
+            vendor=VENDOR,
+            operation="otp_send",
+            account=account.username,
+            recipient=phone,
+            text=code,
+            sender=sender,
+            encoding="voice",  # a call reading the code out: one unit, whatever the digits
+            parts=1,
+            credits=account.price,
+            fields={"request_id": request_id, "remote": remote},
+            request=request,
         )
         services.store.add_otp(
             OtpRecord(
@@ -231,7 +228,6 @@ class VoiceOtpModel:
                 fields={"sender": sender},
             )
         )
-        services.delivery.track(message)
         return message
 
     # -- checkVoice --------------------------------------------------------------------------
