@@ -25,6 +25,8 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 import aiohttp
 from defusedxml import ElementTree as SafeET
 
+from .base import HttpClient
+
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 # XML containers whose children are list items, and the item element names we write.
 _LISTS = {"messages": "message", "destinations": "destination", "details": "detail", "senders": "sender"}
@@ -130,7 +132,7 @@ def parse_delivery_report(body: bytes, content_type: str = "application/json") -
 
 
 # -- the client -------------------------------------------------------------------------------------
-class AntsClient:
+class AntsClient(HttpClient):
     def __init__(
         self,
         base_url: str = "https://api-service.ants.co.th",
@@ -140,29 +142,10 @@ class AntsClient:
         xml: bool = False,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, session)
         token = base64.b64encode(f"{username}:{password}".encode("utf-8")).decode("ascii")
         self.authorization = f"Basic {token}"
         self.xml = xml
-        self._session = session
-        self._own_session = session is None
-
-    async def __aenter__(self) -> AntsClient:
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
 
     async def call(self, method: str, path: str, body: Mapping[str, Any] | None = None, *,
                    params: Mapping[str, str] | None = None, root: str = "REQUEST") -> Any:

@@ -25,6 +25,8 @@ from typing import Any
 
 import aiohttp
 
+from .base import HttpClient
+
 SCOPE_OTP = "send_brandname_otp"
 SCOPE_ADS = "send_brandname"
 REFRESH_CODES = frozenset({1011, 1013})  # invalid / expired token: get a new one and retry once
@@ -58,7 +60,7 @@ def schedule_time(value: datetime | str) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else value
 
 
-class FptClient:
+class FptClient(HttpClient):
     def __init__(
         self,
         base_url: str,
@@ -72,36 +74,18 @@ class FptClient:
         """``base_url`` without the trailing slash (``http://sandbox.sms.fpt.net`` or the mock's
         ``http://127.0.0.1:8080/fpt``). ``bearer=True`` sends the token as ``Authorization:
         Bearer`` instead of in the body."""
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, http)
         self.client_id = client_id
         self.client_secret = client_secret
         self.session_id = session_id or uuid.uuid4().hex
         self.bearer = bearer
-        self._http = http
-        self._own_http = http is None
         self._tokens: dict[str, _CachedToken] = {}
         self.token_requests = 0  # how many times a token was fetched (for tests and logs)
 
-    async def __aenter__(self) -> FptClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._own_http and self._http is not None:
-            await self._http.close()
-            self._http = None
-
-    @property
-    def http(self) -> aiohttp.ClientSession:
-        if self._http is None:
-            self._http = aiohttp.ClientSession()
-        return self._http
 
     # -- transport ---------------------------------------------------------------------------
     async def _post(self, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Any:
-        async with self.http.post(self.base_url + path, json=dict(body), headers=headers) as response:
+        async with self.session.post(self.base_url + path, json=dict(body), headers=headers) as response:
             text = await response.text()
             try:
                 data = await response.json(content_type=None)

@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 
 from ..vendors.smartsmsbulk.checksums import checksum
+from .base import HttpClient
 
 PATHS = {
     "send_sms": "/api/v2/SendSMS",
@@ -73,7 +74,7 @@ def parse_delivery_callback(body: bytes | str) -> list[DeliveryReport]:
     ]
 
 
-class SmartSMSBulkClient:
+class SmartSMSBulkClient(HttpClient):
     def __init__(
         self,
         base_url: str,
@@ -84,26 +85,11 @@ class SmartSMSBulkClient:
         session: aiohttp.ClientSession | None = None,
         raise_on_error: bool = False,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, session)
         self.user_id = user_id
         self.partner_id = partner_id
         self.api_key = api_key
         self.raise_on_error = raise_on_error
-        self._session = session
-        self._owns_session = session is None
-
-    async def __aenter__(self) -> SmartSMSBulkClient:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
 
     # -- operations --------------------------------------------------------------------------
     def sms_body(self, phone_no: str, message: str, *, sender_id: int, callback_url: str | None = None) -> dict[str, Any]:
@@ -154,9 +140,7 @@ class SmartSMSBulkClient:
 
     # -- transport ---------------------------------------------------------------------------
     async def _post(self, operation: str, body: Any, *, status_key: str = "status", detail_key: str = "detail") -> dict[str, Any]:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        async with self._session.post(self.base_url + PATHS[operation], json=body) as resp:
+        async with self.session.post(self.base_url + PATHS[operation], json=body) as resp:
             answer = await resp.json(content_type=None)
         if self.raise_on_error and isinstance(answer, dict) and answer.get(status_key) == "ERR":
             raise SmartSMSBulkError(answer.get(detail_key), answer)

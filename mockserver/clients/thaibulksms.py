@@ -17,10 +17,11 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 import aiohttp
+
+from .base import HttpClient
 
 SMS_BASE_URL = "https://api-v2.thaibulksms.com"
 OTP_BASE_URL = "https://otp.thaibulksms.com"
@@ -120,32 +121,7 @@ def parse_delivery_report(method: str, query: Mapping[str, str], body: bytes) ->
     )
 
 
-class _Base:
-    def __init__(self, base_url: str, session: aiohttp.ClientSession | None, timeout: float) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._session = session
-        self._own_session = session is None
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self._session
-
-    async def close(self) -> None:
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    async def __aenter__(self):  # noqa: ANN204 - returns the subclass
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.close()
-
-
-class ThaiBulkSMSClient(_Base):
+class ThaiBulkSMSClient(HttpClient):
     """The SMS API (``POST /sms``, ``GET /credit``) with HTTP Basic api_key:api_secret."""
 
     def __init__(
@@ -213,7 +189,7 @@ class ThaiBulkSMSClient(_Base):
         return dict(data["remaining_credit"])
 
 
-class ThaiBulkOtpClient(_Base):
+class ThaiBulkOtpClient(HttpClient):
     """The OTP API: the OTP app's key and secret travel in each (form-encoded) body."""
 
     def __init__(

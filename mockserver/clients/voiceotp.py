@@ -21,10 +21,11 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import aiohttp
+
+from .base import HttpClient
 
 from mockserver.vendors.voiceotp.errors import (
     CHECK_BALANCE_BY_CODE,
@@ -154,7 +155,7 @@ def parse_balance(status: int, body: str) -> Balance:
     return Balance(errorcode, balance, en, vi)
 
 
-class VoiceOtpClient:
+class VoiceOtpClient(HttpClient):
     def __init__(
         self,
         base_url: str,
@@ -166,33 +167,18 @@ class VoiceOtpClient:
         session: aiohttp.ClientSession | None = None,
         request_timeout: float = 10.0,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, session)
         self.username = username
         self.password = password
         self.key = key
         self.sender = sender
-        self._session = session
-        self._own_session = session is None
-        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
-
-    async def __aenter__(self) -> VoiceOtpClient:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
+        self._request_timeout = aiohttp.ClientTimeout(total=request_timeout)
 
     def _credentials(self) -> dict[str, str]:
         return {"username": self.username, "pass": self.password, "key": self.key}
 
     async def _post(self, operation: str, body: dict[str, Any]) -> tuple[int, str]:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        async with self._session.post(f"{self.base_url}/{operation}", json=body, timeout=self._timeout) as response:
+        async with self.session.post(f"{self.base_url}/{operation}", json=body, timeout=self._request_timeout) as response:
             return response.status, await response.text()
 
     async def send(self, phone: str, code: str, *, sender: str | None = None) -> SendResult:
