@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from time import perf_counter
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_urldispatcher import AbstractRuleMatching, Domain, MatchedSubAppResource
 
 from . import errors as E
 from .config import Config, build_config, config_from_dict, load_config
@@ -24,8 +25,8 @@ from .errors import VendorError
 from . import faults
 from .scenarios import CURRENT, SLOW_BODY, Answer, Fault
 from .services import Services
-from .store import RequestLog, collect_accepted
-from .vendor import Call, Mount, Operation, Vendor, keep_response
+from .store import RequestLog
+from .vendor import Call, Mount, Operation, Vendor
 
 SERVICES = web.AppKey("services", Services)
 access_log = logging.getLogger("mockserver.access")
@@ -70,11 +71,13 @@ def create_app(
     from .strict import build as build_strict
 
     services.contracts = build_strict(config, services.vendors, everything=strict, clock=services.clock)
+    real_hosts: list[tuple[str, web.Application]] = []
     for vendor in services.vendors.values():
         for mount in vendor.mounts():
             for host in mount.hosts:
-                app.add_domain(host, _vendor_app(vendor, mount, config))
+                real_hosts.append((host, _vendor_app(vendor, mount, config)))
             app.add_subapp(mount.prefix, _vendor_app(vendor, mount, config))
+    _mount_real_hosts(app, real_hosts)
     # After the vendors: scenarios are checked against their tables and expand per vendor.
     services.scenarios.load_startup(default_scenario_files() if scenarios is None else scenarios)
 
@@ -96,29 +99,63 @@ def create_app(
 
 
 def _vendor_app(vendor: Vendor, mount: Mount, config: Config) -> web.Application:
-    sub = web.Application(middlewares=[_vendor_middleware(vendor, mount)], client_max_size=config.max_body_bytes)
+    operations: dict[object, Operation] = {}
+    sub = web.Application(middlewares=[_vendor_middleware(vendor, mount, operations)], client_max_size=config.max_body_bytes)
     for op in mount.operations:
-        sub.router.add_route(op.method, op.path, _handler(vendor, op))
+        operations[sub.router.add_route(op.method, op.path, _unreachable)] = op
     return sub
 
 
-def _handler(vendor: Vendor, op: Operation):
-    async def handle(request: web.Request) -> web.StreamResponse:
-        call = Call(request, vendor, op)
-        request["call"] = call
-        with collect_accepted() as accepted:
-            response = await op.handler(call)
-        if accepted:  # journal the answer with the messages this request created (web inbox)
-            await keep_response(call, accepted, response)
-        return response
-
-    handle.__name__ = f"{vendor.name}_{op.name}"
-    return handle
+async def _unreachable(request: web.Request) -> web.StreamResponse:
+    """The routes only say where an operation lives: the vendor middleware runs it."""
+    raise web.HTTPInternalServerError()
 
 
-def _vendor_middleware(vendor: Vendor, mount: Mount):
+class _AnyHost(AbstractRuleMatching):
+    """Matches a request whose ``Host`` is one of the vendors' real host names: one set lookup
+    per request on the server's path instead of one :class:`~aiohttp.web_urldispatcher.Domain`
+    rule per host (the router tries those before any path)."""
+
+    def __init__(self, hosts: Iterable[str]) -> None:
+        self.hosts = frozenset(Domain(h).canonical for h in hosts)  # as aiohttp normalizes them
+
+    async def match(self, request: web.Request) -> bool:
+        host = request.headers.get("Host")
+        if not host:
+            return False
+        host = host.lower()
+        # As Domain does: the port only matters when the host name was registered with one.
+        return host in self.hosts or host.partition(":")[0] in self.hosts
+
+    def get_info(self) -> dict[str, Any]:
+        return {"hosts": sorted(self.hosts)}
+
+    @property
+    def canonical(self) -> str:
+        return "|".join(sorted(self.hosts))
+
+
+def _mount_real_hosts(app: web.Application, apps: list[tuple[str, web.Application]]) -> None:
+    """The vendors at their real paths, for requests whose Host is a real host name: one
+    application that matches any of them and, inside it, one domain sub-application per host."""
+    if not apps:
+        return
+    real = web.Application(client_max_size=app._client_max_size)
+    for host, sub in apps:
+        real.add_domain(host, sub)
+    resource = MatchedSubAppResource(_AnyHost(h for h, _ in apps), real)
+    app._add_subapp(lambda: resource, real)  # what add_domain does, with our rule
+
+
+def _vendor_middleware(vendor: Vendor, mount: Mount, operations: Mapping[object, Operation]):
+    """Runs the operation a request matched and turns everything that can go wrong into the
+    vendor's own answer; journals every request. One coroutine frame per request: the
+    middleware calls the vendor handler itself (routes only locate operations)."""
     generic = vendor.generic_errors
     strict = vendor.services.contracts  # None unless strict mode is on somewhere: no cost then
+    services = vendor.services
+    store, clock = services.store, services.clock
+    name = vendor.name
 
     def routing_error(kind: str, call: Call | None, request: web.Request) -> web.StreamResponse:
         # ``request`` rides in the context so that a renderer can negotiate (Accept) without a Call.
@@ -128,27 +165,15 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
             return mount.render_error(None, row, row.message, exc.context)
         return vendor.error_response(call, exc)
 
-    def journal(request: web.Request, started: float, status: int, outcome: str) -> None:
-        call: Call | None = request.get("call")
-        latency = (time.perf_counter() - started) * 1000
-        services = vendor.services
-        services.store.log_request(
-            RequestLog(
-                services.clock.now(),
-                vendor.name,
-                call.operation.name if call is not None else None,
-                request.method,
-                request.path,
-                status,
-                outcome,
-                latency,
-            )
-        )
+    def journal(request: web.Request, call: Call | None, started: float, status: int, outcome: str) -> None:
+        latency = (perf_counter() - started) * 1000
+        operation = call.operation.name if call is not None else None
+        store.log_request(RequestLog(clock.now(), name, operation, request.method, request.path, status, outcome, latency))
         if access_log.isEnabledFor(logging.INFO):
-            operation = call.operation.name if call is not None else "-"
+            operation = operation or "-"
             access_log.info(
                 "%s %s %s %s -> %d %s %.1fms",
-                vendor.name,
+                name,
                 operation,
                 request.method,
                 request.path,
@@ -157,7 +182,7 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
                 latency,
                 extra={  # the same facts as fields, for `--log-format json`
                     "fields": {
-                        "vendor": vendor.name,
+                        "vendor": name,
                         "operation": operation,
                         "method": request.method,
                         "path": request.path,
@@ -170,60 +195,66 @@ def _vendor_middleware(vendor: Vendor, mount: Mount):
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        started = perf_counter()
+        op = operations.get(request.match_info.route)
+        call: Call | None = None
+        outcome = "ok"
         try:
-            return await serve(request, handler)
+            try:
+                if op is None:  # no operation here: aiohttp raises its 404/405
+                    response = await handler(request)
+                else:
+                    call = Call(request, vendor, op)
+                    request["call"] = call  # for outer middlewares (tests capture traffic)
+                    response = await op.handler(call)
+                    record = call.record_made
+                    if record is not None:  # the messages it accepted keep the answer too
+                        body = response.body if isinstance(response, web.Response) else None
+                        record.answered(response.status, response.headers, body if isinstance(body, bytes) else b"")
+            except VendorError as exc:
+                outcome = exc.name
+                response = vendor.error_response(call, exc)
+            except Answer as answer:
+                outcome = answer.outcome
+                response = answer.response
+            except Fault as fault:
+                outcome = f"fault:{fault.kind}"
+                try:
+                    response = await faults.perform(request, fault)
+                except asyncio.CancelledError:  # the client left and the server cancels its handlers
+                    journal(request, call, started, faults.NO_ANSWER, outcome)
+                    raise
+            except web.HTTPMethodNotAllowed:
+                outcome = generic[E.METHOD_NOT_ALLOWED]
+                response = routing_error(E.METHOD_NOT_ALLOWED, None, request)
+            except web.HTTPNotFound:
+                outcome = generic[E.NOT_FOUND]
+                response = routing_error(E.NOT_FOUND, None, request)
+            except web.HTTPRequestEntityTooLarge:
+                outcome = generic[E.TOO_LARGE]
+                response = routing_error(E.TOO_LARGE, call, request)
+            except Exception:
+                log.exception("%s: unexpected error on %s %s", name, request.method, request.path)
+                outcome = generic[E.INTERNAL]
+                response = routing_error(E.INTERNAL, call, request)
+            if call is not None:
+                if strict is not None and outcome == "ok":
+                    await strict.check(call, response)
+                slow = request.get(SLOW_BODY)
+                if slow is not None and isinstance(response, web.Response):
+                    outcome = f"{outcome}+slow_body" if outcome != "ok" else "fault:slow_body"
+                    response = await faults.dribble(request, response, slow)
+                if CURRENT.get() is not None:
+                    CURRENT.set(None)  # keep-alive requests share a task: forget this one's facts
+            no_answer = outcome.startswith("fault:") and outcome != "fault:slow_body"
+            journal(request, call, started, faults.NO_ANSWER if no_answer else response.status, outcome)
+            return response
         finally:
             # Call <-> Request is a reference cycle: break it (on the Call's side, so that outer
             # middlewares can still see which operation answered) so that reference counting
             # frees the request (headers, payload, parser state) at once, not the cyclic GC later.
-            call = request.get("call")
             if call is not None:
                 call.request = None
-
-    async def serve(request: web.Request, handler) -> web.StreamResponse:
-        started = time.perf_counter()
-        outcome = "ok"
-        try:
-            response = await handler(request)
-        except VendorError as exc:
-            outcome = exc.name
-            response = vendor.error_response(request.get("call"), exc)
-        except Answer as answer:
-            outcome = answer.outcome
-            response = answer.response
-        except Fault as fault:
-            outcome = f"fault:{fault.kind}"
-            try:
-                response = await faults.perform(request, fault)
-            except asyncio.CancelledError:  # the client left and the server cancels its handlers
-                journal(request, started, faults.NO_ANSWER, outcome)
-                raise
-        except web.HTTPMethodNotAllowed:
-            outcome = generic[E.METHOD_NOT_ALLOWED]
-            response = routing_error(E.METHOD_NOT_ALLOWED, None, request)
-        except web.HTTPNotFound:
-            outcome = generic[E.NOT_FOUND]
-            response = routing_error(E.NOT_FOUND, None, request)
-        except web.HTTPRequestEntityTooLarge:
-            outcome = generic[E.TOO_LARGE]
-            response = routing_error(E.TOO_LARGE, request.get("call"), request)
-        except Exception:
-            log.exception("%s: unexpected error on %s %s", vendor.name, request.method, request.path)
-            outcome = generic[E.INTERNAL]
-            response = routing_error(E.INTERNAL, request.get("call"), request)
-        call: Call | None = request.get("call")
-        if strict is not None and call is not None and outcome == "ok":
-            await strict.check(call, response)
-        if call is not None:
-            slow = request.get(SLOW_BODY)
-            if slow is not None and isinstance(response, web.Response):
-                outcome = f"{outcome}+slow_body" if outcome != "ok" else "fault:slow_body"
-                response = await faults.dribble(request, response, slow)
-            if CURRENT.get() is not None:
-                CURRENT.set(None)  # keep-alive requests share a task: forget this one's facts
-        no_answer = outcome.startswith("fault:") and outcome != "fault:slow_body"
-        journal(request, started, faults.NO_ANSWER if no_answer else response.status, outcome)
-        return response
 
     return middleware
 

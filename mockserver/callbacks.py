@@ -228,7 +228,7 @@ class Dispatcher:
             record.message_ids.append(message_id)
             message = self.store.get_message(message_id)
             if message is not None:
-                message.callbacks.append(record.id)
+                message.callbacks += (record.id,)
         if len(batch.items) >= batch.limit or self._loop is None:
             self._seal(key)
         return record
@@ -313,7 +313,7 @@ class Dispatcher:
         for message_id in record.message_ids:
             message = get(message_id)
             if message is not None:
-                message.callbacks.append(record.id)
+                message.callbacks += (record.id,)
         return record
 
     def _plan_for(self, message_ids: list[str]) -> CallbackPlan | None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,26 +25,17 @@ Listener = Callable[[str, Any], None]
 
 RESPONSE_BODY_LIMIT = 64 * 1024  # a journaled response body is cut here (bounded memory)
 
-# The messages accepted by the vendor request being handled (see ``collect_accepted``).
-_accepted: ContextVar[list[Message] | None] = ContextVar("mockserver_accepted", default=None)
+RawHeaders = tuple[tuple[bytes, bytes], ...]
 
 
-@contextmanager
-def collect_accepted() -> Iterator[list[Message]]:
-    """Collect the messages that ``Store.add_message`` journals inside the block, in this task
-    only (concurrent requests each see their own), so the core can attach the HTTP answer to
-    the request record of exactly the messages that request created."""
-    accepted: list[Message] = []
-    token = _accepted.set(accepted)
-    try:
-        yield accepted
-    finally:
-        _accepted.reset(token)
+def _header_dict(raw: RawHeaders) -> dict[str, str]:
+    """Headers as the inspection API shows them (the last of repeated names wins)."""
+    return {k.decode("utf-8", "surrogateescape"): v.decode("utf-8", "surrogateescape") for k, v in raw}
 
 
 @dataclass(slots=True)
 class ResponseRecord:
-    """The answer the client got for the request that created a message."""
+    """The answer the client got for the request that created a message (a view built on demand)."""
 
     status: int
     headers: dict[str, str]
@@ -54,15 +43,50 @@ class ResponseRecord:
     truncated: bool = False
 
 
-@dataclass(slots=True)
 class RequestRecord:
-    """The exact request a message came from (shared by every message of a bulk request)."""
+    """The exact request a message came from (shared by every message of a bulk request) and
+    the answer the client got.
 
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: str
-    response: ResponseRecord | None = None
+    Kept as it went over the wire (the parser's raw header tuples, the body bytes, the answer's
+    status, headers and body) and turned into text only when someone looks (the web inbox,
+    ``/_mock/messages/{id}``): the request path copies nothing, and the journal, which holds up
+    to ``journal_size`` of these, holds no container the cyclic GC has to walk again and again
+    (tuples of bytes and strings are untracked by the collector after its first look).
+    """
+
+    __slots__ = ("method", "path", "raw_headers", "raw_body", "answer")
+
+    def __init__(self, method: str, path: str, raw_headers: RawHeaders, raw_body: bytes) -> None:
+        self.method = method
+        self.path = path
+        self.raw_headers = raw_headers
+        self.raw_body = raw_body
+        # (status, ((name, value), ...), body bytes) once the handler answered
+        self.answer: tuple[int, tuple[tuple[str, str], ...], bytes] | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return _header_dict(self.raw_headers)
+
+    @property
+    def body(self) -> str:
+        return self.raw_body.decode("utf-8", "replace")
+
+    @property
+    def response(self) -> ResponseRecord | None:
+        if self.answer is None:
+            return None
+        status, headers, body = self.answer
+        return ResponseRecord(
+            status, dict(headers), body[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace"), len(body) > RESPONSE_BODY_LIMIT
+        )
+
+    def answered(self, status: int, headers: Any, body: bytes) -> None:
+        """Keep the answer (``headers``: the response's header mapping); the body is cut just
+        past ``RESPONSE_BODY_LIMIT`` (one byte more tells that it was cut)."""
+        if len(body) > RESPONSE_BODY_LIMIT:
+            body = body[: RESPONSE_BODY_LIMIT + 1]
+        self.answer = (status, tuple((str(k), v) for k, v in headers.items()), body)
 
 
 @dataclass(slots=True)
@@ -79,10 +103,12 @@ class Message:
     credits: float
     created_at: float
     status: str = ACCEPTED
-    timeline: list[tuple[str, float]] = field(default_factory=list)
+    # Tuples, not lists: the journal holds up to ``journal_size`` messages, and the cyclic GC
+    # stops walking a tuple of strings and numbers once it has seen it (a list it walks forever).
+    timeline: tuple[tuple[str, float], ...] = ()
     callback_url: str | None = None
     callback_method: str | None = None
-    callbacks: list[str] = field(default_factory=list)
+    callbacks: tuple[str, ...] = ()  # ids of the delivery reports sent about it
     fields: dict[str, Any] = field(default_factory=dict)  # vendor-specific values
     final: dict[str, Any] = field(default_factory=dict)  # vendor detail of the final state
     request: RequestRecord | None = None
@@ -113,8 +139,8 @@ class Message:
         if full and self.request is not None:
             r = self.request
             data["request"] = {"method": r.method, "path": r.path, "headers": r.headers, "body": r.body}
-            if r.response is not None:
-                a = r.response
+            a = r.response
+            if a is not None:
                 data["response"] = {"status": a.status, "headers": a.headers, "body": a.body, "truncated": a.truncated}
         return data
 
@@ -264,14 +290,11 @@ class Store:
         self._seq += 1
         message.seq = self._seq
         if not message.timeline:
-            message.timeline.append((message.status, message.created_at))
+            message.timeline = ((message.status, message.created_at),)
         self.messages[message.id] = message
         if len(self.messages) > self.journal_size:
             self.messages.popitem(last=False)
             self.dropped_messages += 1
-        accepted = _accepted.get()
-        if accepted is not None:
-            accepted.append(message)
         if self.listeners:
             self.emit(MESSAGE_ADDED, message)
         return message
@@ -314,7 +337,7 @@ class Store:
 
     def set_status(self, message: Message, status: str, at: float) -> None:
         message.status = status
-        message.timeline.append((status, at))
+        message.timeline += ((status, at),)
         if self.listeners:
             self.emit(MESSAGE_STATUS, message)
 

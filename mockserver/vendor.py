@@ -24,9 +24,10 @@ from aiohttp import web
 from . import errors as E
 from .errors import ErrorRow, ErrorTable, VendorError
 
+from .store import RequestRecord
+
 if TYPE_CHECKING:
     from .services import Services
-    from .store import Message, RequestRecord
 
 Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
 ErrorRenderer = Callable[["Call | None", ErrorRow, str, Mapping[str, Any]], web.StreamResponse]
@@ -66,19 +67,21 @@ class Mount:
     render_error: ErrorRenderer | None = None  # errors with no operation (404, 405)
 
 
+# One encoder for every answer: ``json.dumps`` with options builds a new encoder on each call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+JSON_UTF8 = "application/json; charset=utf-8"
+
+
 def compact_json(data: Any) -> bytes:
     """JSON as the vendors send it: compact, UTF-8, non-ASCII kept as is."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _encode(data).encode("utf-8")
 
 
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(
-        body=compact_json(data),
-        status=status,
-        content_type="application/json",
-        charset="utf-8",
-        headers=headers,
-    )
+    all_headers = {"Content-Type": JSON_UTF8}
+    if headers:
+        all_headers.update(headers)
+    return web.Response(body=_encode(data).encode("utf-8"), status=status, headers=all_headers)
 
 
 def text_response(text: str, status: int = 200, content_type: str = "text/plain") -> web.Response:
@@ -105,7 +108,7 @@ def _has_lone_surrogate(value: Any) -> bool:
 class Call:
     """One request to one vendor operation: the request, the core services and body helpers."""
 
-    __slots__ = ("request", "vendor", "operation", "services", "_raw", "account", "facts")
+    __slots__ = ("request", "vendor", "operation", "services", "_raw", "_record", "account", "facts")
 
     def __init__(self, request: web.Request, vendor: Vendor, operation: Operation) -> None:
         self.request = request
@@ -113,6 +116,7 @@ class Call:
         self.operation = operation
         self.services = vendor.services
         self._raw: bytes | None = None
+        self._record: RequestRecord | None = None
         self.account: str | None = None  # set by the handler once it knows who is calling
         self.facts: dict[str, Any] = {}
 
@@ -126,13 +130,19 @@ class Call:
         return self._raw
 
     async def record(self) -> RequestRecord:
-        """The request as the journal keeps it with each accepted message (method, path,
-        Content-Type and the body as text)."""
-        from .store import RequestRecord
+        """The request as the journal keeps it with each message it created (one record per
+        request, shared by its messages); the core adds the answer once the handler returns."""
+        record = self._record
+        if record is None:
+            raw = await self.raw()
+            req = self.request
+            record = self._record = RequestRecord(req.method, req.path_qs, req.raw_headers, raw)
+        return record
 
-        raw = await self.raw()
-        req = self.request
-        return RequestRecord(req.method, req.path_qs, {"Content-Type": req.headers.get("Content-Type", "")}, raw.decode("utf-8", "replace"))
+    @property
+    def record_made(self) -> RequestRecord | None:
+        """The record :meth:`record` made, if the handler asked for one."""
+        return self._record
 
     def media_type(self) -> str:
         return self.request.content_type  # "application/octet-stream" when absent
@@ -153,9 +163,9 @@ class Call:
         A Content-Type that is present and not JSON is the vendor's media-type error (a missing
         one is tolerated: curl without ``-H`` and many HTTP libraries send none).
         """
-        if require_content_type and self.has_content_type() and not self.is_json():
+        if require_content_type and "Content-Type" in self.request.headers and not self.is_json():
             raise VendorError(self.vendor.generic_errors[E.MEDIA_TYPE])
-        raw = await self.raw()
+        raw = self._raw if self._raw is not None else await self.raw()
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -206,31 +216,6 @@ class Call:
             "sender": sender,
         }
         await self.services.scenarios.apply(self)
-
-
-async def keep_response(call: Call, messages: Sequence[Message], response: web.StreamResponse) -> None:
-    """Attach the answer (status, headers, body up to ``RESPONSE_BODY_LIMIT``) to the request
-    record of the messages one request accepted, so the journal shows both sides of the
-    exchange, and complete the record's headers (vendors keep only Content-Type) with every
-    header the client sent. A message journaled without its request gets the request too."""
-    from .store import RESPONSE_BODY_LIMIT, ResponseRecord
-
-    body = response.body if isinstance(response, web.Response) else None
-    raw = body if isinstance(body, bytes) else b""
-    answer = ResponseRecord(
-        response.status,
-        dict(response.headers),
-        raw[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace"),
-        len(raw) > RESPONSE_BODY_LIMIT,
-    )
-    fallback: RequestRecord | None = None
-    sent_headers = dict(call.request.headers)
-    for message in messages:
-        if message.request is None:
-            fallback = fallback or await call.record()
-            message.request = fallback
-        message.request.response = answer
-        message.request.headers = sent_headers
 
 
 class VendorHandlers:
