@@ -343,9 +343,12 @@ async def _run(app, host: str, port: int) -> None:
     except OSError:
         await runner.cleanup()
         raise
-    from .tuning import settle_gc
+    from .app import SERVICES
+    from .tuning import collect_periodically, settle_gc
 
     settle_gc()
+    store = app[SERVICES].store
+    collector = asyncio.get_running_loop().create_task(collect_periodically(lambda: store.requests_seen))
     bound = runner.addresses[0][1] if runner.addresses else port
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{bound}"
@@ -354,7 +357,6 @@ async def _run(app, host: str, port: int) -> None:
         lines.append(f"  {title:<22} {url}   (real host: {hosts})")
     lines.append(f"  {'inspection API':<22} {base}/_mock/")
     lines.append(f"  {'web inbox':<22} {base}/_mock/ui/")
-    from .app import SERVICES
 
     if app[SERVICES].contracts is not None:
         lines.append(f"  {'contract violations':<22} {base}/_mock/violations   (strict mode)")
@@ -369,6 +371,7 @@ async def _run(app, host: str, port: int) -> None:
             pass
     print("\n".join(lines), flush=True)
     await stop.wait()
+    collector.cancel()
     await _shutdown(app, runner, loop, signals)
 
 

@@ -70,6 +70,17 @@ class Timer:
         return self.callback is None
 
 
+_TIMER = object()  # the heap entry's ``arg`` when its target is a Timer
+
+
+def _call(callback: Callable[[], Any]) -> None:
+    callback()
+
+
+def _live(entry: tuple[float, int, Any, Any]) -> bool:
+    return entry[3] is not _TIMER or entry[2].callback is not None
+
+
 class Clock:
     """Virtual wall clock with timers. ``now()`` is Unix seconds (float).
 
@@ -90,7 +101,9 @@ class Clock:
         self._stamp = ""
         self._offset = 0.0 if start is None else start - real
         self._frozen_at: float | None = (start if start is not None else real) if frozen else None
-        self._timers: list[tuple[float, int, Timer]] = []
+        # Heap entries (due, seq, target, arg): ``target(arg)`` for :meth:`schedule`; for
+        # :meth:`call_at` the target is a :class:`Timer` and ``arg`` is ``_TIMER``.
+        self._timers: list[tuple[float, int, Any, Any]] = []
         self._seq = itertools.count()
         self._at: float | None = None  # the due time of the timer being run
         self._firing = False
@@ -165,10 +178,20 @@ class Clock:
         Timers due at the same instant run in the order they were set.
         """
         timer = Timer(when, callback)
-        heapq.heappush(self._timers, (when, next(self._seq), timer))
+        heapq.heappush(self._timers, (when, next(self._seq), timer, _TIMER))
         if self._timers[0][2] is timer and not self._firing:  # the new earliest: re-arm the driver
             self._arm()
         return timer
+
+    def schedule(self, when: float, target: Callable[[Any], Any], arg: Any) -> None:
+        """Run ``target(arg)`` once the clock reads ``when``, like :meth:`call_at` but with no
+        handle to cancel it: one heap entry and nothing else, for the steps every accepted
+        message schedules (the journal's lifecycles are the bulk of the timers)."""
+        entry = (when, next(self._seq), target, arg)
+        timers = self._timers
+        heapq.heappush(timers, entry)
+        if timers[0] is entry and not self._firing:
+            self._arm()
 
     def call_later(self, delay: float, callback: Callable[[], Any]) -> Timer:
         return self.call_at(self.now() + delay, callback)
@@ -188,14 +211,15 @@ class Clock:
             timer.cancel()
 
     def pending(self) -> int:
-        return sum(1 for _, _, timer in self._timers if timer.callback is not None)
+        return sum(1 for entry in self._timers if _live(entry))
 
     def next_due(self) -> float | None:
-        return min((when for when, _, timer in self._timers if timer.callback is not None), default=None)
+        return min((entry[0] for entry in self._timers if _live(entry)), default=None)
 
     def clear(self) -> None:
-        for _, _, timer in self._timers:
-            timer.cancel()
+        for _, _, target, arg in self._timers:
+            if arg is _TIMER:
+                target.cancel()
         self._timers.clear()
         self._arm()
 
@@ -207,16 +231,18 @@ class Clock:
         self._firing = True
         try:
             while timers and timers[0][0] <= now:
-                when, _, timer = heapq.heappop(timers)
-                callback = timer.callback
-                if callback is None:
-                    continue
-                timer.callback = None
+                when, _, target, arg = heapq.heappop(timers)
+                if arg is _TIMER:
+                    callback = target.callback
+                    if callback is None:
+                        continue
+                    target.callback = None
+                    target, arg = _call, callback
                 self._at = when
                 try:
-                    callback()
+                    target(arg)
                 except Exception:  # one broken timer must not stop the clock
-                    log.exception("clock timer %r failed", callback)
+                    log.exception("clock timer %r failed", arg if target is _call else target)
                 finally:
                     self._at = None
                 fired += 1
@@ -230,7 +256,7 @@ class Clock:
         loop = self._loop
         if loop is None:
             return
-        while self._timers and self._timers[0][2].callback is None:
+        while self._timers and not _live(self._timers[0]):
             heapq.heappop(self._timers)  # drop cancelled timers from the top
         if not self._timers or self._frozen_at is not None:
             if self._handle is not None:

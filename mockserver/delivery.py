@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING
 
 from .store import ACCEPTED, DELIVERED, EXPIRED, FAILED, FINAL_STATES, PENDING, REJECTED, SCHEDULED, SENT, Message
@@ -58,6 +57,7 @@ class Delivery:
         self.scenarios = scenarios
         self.timings = timings
         self.listeners: dict[str, Callable[[Message], None]] = {}
+        self._sent, self._delivered, self._finished = self._sent_step, self._delivered_step, self._finished_step
 
     def track(self, message: Message, *, start_at: float | None = None) -> None:
         """Schedule ``message``'s way to its final state.
@@ -76,10 +76,12 @@ class Delivery:
             begin = start_at
             message.fields.setdefault("scheduled_at", start_at)
         sent_after = min(self.timings.sent_after, final_after)
-        call_at = self.clock.call_at
-        call_at(begin + sent_after, partial(self._move, message, SENT))
-        if final != PENDING:
-            call_at(begin + final_after, partial(self._move, message, final))
+        schedule = self.clock.schedule
+        schedule(begin + sent_after, self._sent, message)
+        if final == DELIVERED:
+            schedule(begin + final_after, self._delivered, message)
+        elif final != PENDING:
+            schedule(begin + final_after, self._finished, (message, final))
         else:
             message.final["pending"] = True
 
@@ -107,6 +109,17 @@ class Delivery:
         """A cancelled message (FPT cancel-ads) stops here; later timers leave it alone."""
         message.final["cancelled"] = True
         self._move(message, status, force=True)
+
+    # The scheduled steps (``Clock.schedule`` targets: one argument each; bound once in
+    # ``__init__`` so that the heap entries share them).
+    def _sent_step(self, message: Message) -> None:
+        self._move(message, SENT)
+
+    def _delivered_step(self, message: Message) -> None:
+        self._move(message, DELIVERED)
+
+    def _finished_step(self, step: tuple[Message, str]) -> None:
+        self._move(*step)
 
     def _move(self, message: Message, status: str, *, force: bool = False, again: bool = False) -> None:
         if not force:

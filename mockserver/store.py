@@ -264,6 +264,7 @@ class Store:
         self.callbacks: OrderedDict[str, CallbackRecord] = OrderedDict()
         self.requests: deque[RequestLog] = deque(maxlen=journal_size)
         self.dropped_messages = 0
+        self.requests_seen = 0  # every vendor request ever journaled (the journal keeps the newest)
         self._seq = 0
         # Called as ``listener(kind, obj)`` on each change (kinds above); nothing is done, not
         # even building an event, while the list is empty. Listeners must be quick and not raise.
@@ -386,6 +387,7 @@ class Store:
     # -- requests ----------------------------------------------------------------------------
     def log_request(self, entry: RequestLog) -> None:
         self.requests.append(entry)
+        self.requests_seen += 1
 
 
 def _mentions(message: Message, needle: str) -> bool:
