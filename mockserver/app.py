@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
-from time import perf_counter
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_urldispatcher import AbstractRuleMatching, Domain, MatchedSubAppResource
+from aiohttp.web_urldispatcher import (
+    AbstractRuleMatching,
+    Domain,
+    MatchedSubAppResource,
+)
 
 from . import errors as E
+from . import faults
 from .config import Config, build_config, config_from_dict, load_config
 from .errors import VendorError
-from . import faults
 from .scenarios import CURRENT, SLOW_BODY, Answer, Fault
 from .services import Services
 from .store import RequestLog
@@ -74,9 +79,10 @@ def create_app(
     real_hosts: list[tuple[str, web.Application]] = []
     for vendor in services.vendors.values():
         for mount in vendor.mounts():
+            serve = _vendor_server(vendor, mount)
+            _mount_prefix(app, mount, serve)
             for host in mount.hosts:
-                real_hosts.append((host, _vendor_app(vendor, mount, config)))
-            app.add_subapp(mount.prefix, _vendor_app(vendor, mount, config))
+                real_hosts.append((host, _vendor_app(mount, serve, config)))
     _mount_real_hosts(app, real_hosts)
     # After the vendors: scenarios are checked against their tables and expand per vendor.
     services.scenarios.load_startup(default_scenario_files() if scenarios is None else scenarios)
@@ -98,16 +104,45 @@ def create_app(
     return app
 
 
-def _vendor_app(vendor: Vendor, mount: Mount, config: Config) -> web.Application:
+Fallback = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _mount_prefix(app: web.Application, mount: Mount, serve) -> None:
+    """The operations under the mount's prefix, as routes of the main application itself (no
+    sub-application: one route lookup per request); anything else under the prefix is the
+    vendor's own 404 or 405."""
+    allowed: dict[str, set[str]] = {}
+    for op in mount.operations:
+        app.router.add_route(op.method, mount.prefix + op.path, partial(serve, op, None))
+        allowed.setdefault(mount.prefix + op.path, set()).add(op.method)
+
+    async def no_operation(request: web.Request) -> web.StreamResponse:
+        methods = allowed.get(request.path)
+        if methods:
+            raise web.HTTPMethodNotAllowed(request.method, methods)
+        raise web.HTTPNotFound()
+
+    elsewhere = partial(serve, None, no_operation)
+    app.router.add_route("*", mount.prefix, elsewhere)
+    app.router.add_route("*", mount.prefix + "/{tail:.*}", elsewhere)
+
+
+def _vendor_app(mount: Mount, serve, config: Config) -> web.Application:
+    """The operations at their real paths, for one real host name (aiohttp matches the Host)."""
     operations: dict[object, Operation] = {}
-    sub = web.Application(middlewares=[_vendor_middleware(vendor, mount, operations)], client_max_size=config.max_body_bytes)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Fallback) -> web.StreamResponse:
+        return await serve(operations.get(request.match_info.route), handler, request)
+
+    sub = web.Application(middlewares=[middleware], client_max_size=config.max_body_bytes)
     for op in mount.operations:
         operations[sub.router.add_route(op.method, op.path, _unreachable)] = op
     return sub
 
 
 async def _unreachable(request: web.Request) -> web.StreamResponse:
-    """The routes only say where an operation lives: the vendor middleware runs it."""
+    """The real-host routes only say where an operation lives: the middleware runs it."""
     raise web.HTTPInternalServerError()
 
 
@@ -147,10 +182,11 @@ def _mount_real_hosts(app: web.Application, apps: list[tuple[str, web.Applicatio
     app._add_subapp(lambda: resource, real)  # what add_domain does, with our rule
 
 
-def _vendor_middleware(vendor: Vendor, mount: Mount, operations: Mapping[object, Operation]):
-    """Runs the operation a request matched and turns everything that can go wrong into the
-    vendor's own answer; journals every request. One coroutine frame per request: the
-    middleware calls the vendor handler itself (routes only locate operations)."""
+def _vendor_server(vendor: Vendor, mount: Mount):
+    """``serve(op, fallback, request)``: runs the operation a request matched (``op``; None when
+    nothing matched, and then ``fallback(request)`` raises aiohttp's 404 or 405) and turns
+    everything that can go wrong into the vendor's own answer; journals every request. One
+    coroutine frame per request: it calls the vendor handler itself."""
     generic = vendor.generic_errors
     strict = vendor.services.contracts  # None unless strict mode is on somewhere: no cost then
     services = vendor.services
@@ -193,16 +229,15 @@ def _vendor_middleware(vendor: Vendor, mount: Mount, operations: Mapping[object,
                 },
             )
 
-    @web.middleware
-    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+    async def serve(op: Operation | None, fallback: Fallback | None, request: web.Request) -> web.StreamResponse:
         started = perf_counter()
-        op = operations.get(request.match_info.route)
         call: Call | None = None
         outcome = "ok"
         try:
             try:
-                if op is None:  # no operation here: aiohttp raises its 404/405
-                    response = await handler(request)
+                if op is None:  # no operation here: the fallback raises a 404/405
+                    assert fallback is not None
+                    response = await fallback(request)
                 else:
                     call = Call(request, vendor, op)
                     request["call"] = call  # for outer middlewares (tests capture traffic)
@@ -256,7 +291,7 @@ def _vendor_middleware(vendor: Vendor, mount: Mount, operations: Mapping[object,
             if call is not None:
                 call.request = None
 
-    return middleware
+    return serve
 
 
 def mounted_urls(app: web.Application, base: str) -> list[tuple[str, str, str]]:
