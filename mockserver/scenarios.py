@@ -221,7 +221,7 @@ _NON_DIGITS = re.compile(r"\D")
 def phone_key(number: str) -> str:
     """The number without formatting, ``+``, country code (66, 84) or trunk ``0``: ``0812345678``,
     ``+66 81 234 5678`` and ``66812345678`` are the same recipient."""
-    digits = _NON_DIGITS.sub("", number)
+    digits = number if number.isdigit() else _NON_DIGITS.sub("", number)
     if digits.startswith("0"):
         return digits[1:]
     if len(digits) >= 11 and digits[:2] in ("66", "84"):

@@ -9,6 +9,7 @@ table (``^{}\\[~]|€`` and form feed) cost two septets.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 GSM7_BASIC = frozenset(
@@ -16,6 +17,12 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+# The ASCII characters GSM-7 cannot send (backtick, most control characters), and those of
+# its extension table.
+_ASCII = frozenset(map(chr, range(128)))
+_ASCII_OUTSIDE_GSM7 = re.compile("[" + re.escape("".join(sorted(_ASCII - GSM7_BASIC - GSM7_EXTENSION))) + "]")
+_ASCII_EXTENSION = re.compile("[" + re.escape("".join(sorted(_ASCII & GSM7_EXTENSION))) + "]")
 
 # encoding -> (characters in a single part, characters per part of a multipart text)
 PART_LIMITS = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
@@ -34,11 +41,12 @@ class TextParts:
 
 
 def count_parts(text: str) -> TextParts:
-    if text.isascii() and "`" not in text:
-        # Fast path: printable ASCII is GSM-7 apart from the extension characters and backtick.
-        length = len(text) + sum(1 for ch in text if ch in GSM7_EXTENSION)
-        encoding = "GSM-7"
-        if any(ch not in GSM7_BASIC and ch not in GSM7_EXTENSION for ch in text):
+    if text.isascii():
+        # Fast path (most texts): two regex scans instead of a Python loop over the characters.
+        if _ASCII_OUTSIDE_GSM7.search(text) is None:
+            encoding = "GSM-7"
+            length = len(text) + len(_ASCII_EXTENSION.findall(text))
+        else:
             encoding = "UCS-2"
             length = len(text)
     else:

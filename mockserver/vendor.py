@@ -67,8 +67,37 @@ class Mount:
     render_error: ErrorRenderer | None = None  # errors with no operation (404, 405)
 
 
-# One encoder for every answer: ``json.dumps`` with options builds a new encoder on each call.
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+def _make_encode() -> Callable[[Any], str]:
+    """Compact JSON text with non-ASCII kept, as ``json.dumps(ensure_ascii=False,
+    separators=(",", ":"))`` writes it, but with the C encoder built once: ``dumps`` with
+    options builds an encoder, and ``JSONEncoder.encode`` a C encoder, on every call. No
+    circular-reference check (answers are trees)."""
+    from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+
+    fallback = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    if c_make_encoder is None:  # pragma: no cover - a Python without the C accelerator
+        return fallback
+    iterencode = c_make_encoder(None, fallback.__self__.default, encode_basestring, None, ":", ",", False, False, True)
+
+    def encode(data: Any) -> str:
+        if isinstance(data, str):
+            return encode_basestring(data)
+        return "".join(iterencode(data, 0))
+
+    return encode
+
+
+_encode = _make_encode()
+_decode = json.JSONDecoder().decode
+
+
+def _loads(raw: bytes) -> Any:
+    """``json.loads(raw)``, skipping its encoding detection for the usual UTF-8 body (anything
+    else, a BOM or UTF-16 included, goes the standard way and ends as it would have)."""
+    try:
+        return _decode(raw.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError is one; loads raises again if the body is bad
+        return json.loads(raw)
 JSON_UTF8 = "application/json; charset=utf-8"
 
 
@@ -167,7 +196,7 @@ class Call:
             raise VendorError(self.vendor.generic_errors[E.MEDIA_TYPE])
         raw = self._raw if self._raw is not None else await self.raw()
         try:
-            data = json.loads(raw)
+            data = _loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise VendorError(self.vendor.generic_errors[E.BAD_BODY]) from None
         if not isinstance(data, types):
