@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,32 +80,44 @@ class Workload:
     vendor: str
 
 
-def workloads(config: dict[str, Any], size: int) -> list[Workload]:
-    """Distinct requests per operation: recipient ``n`` of a range outside the magic numbers
-    (``sample_recipient(1..899)``) and a text naming ``n``, so that no vendor refuses a repeat."""
-    from mockserver.app import create_app
+@dataclass
+class Source:
+    """One vendor operation's requests: ``make(n)`` is request ``n``, distinct from every other
+    ``n`` (so a caller that needs fresh requests, as the soak does, asks for the next range)."""
 
-    app = create_app(config, seed=1, scenarios=[])
-    from mockserver.app import SERVICES
+    name: str
+    vendor: str
+    make: Callable[[int], Any]  # n -> mockserver.vendor.SampleRequest
+    size: int | None = None  # a fixed pool size, whatever the caller asks (None: the caller's)
 
-    vendors = app[SERVICES].vendors
-
-    def pool(vendor: str, name: str, count: int, make) -> Workload:
-        samples = [make(n) for n in range(count)]
+    def workload(self, start: int, count: int) -> Workload:
+        samples = [self.make(n) for n in range(start, start + count)]
         first = samples[0]
-        return Workload(name, first.method, first.path, dict(first.headers), [s.body.decode() for s in samples], vendor)
+        return Workload(self.name, first.method, first.path, dict(first.headers), [s.body.decode() for s in samples], self.vendor)
 
+
+def sources(config: dict[str, Any]) -> list[Source]:
+    """Every benchmarked operation: recipient ``n`` of a range outside the magic numbers
+    (``sample_recipient(1..899)``) and a text naming ``n``, so that no vendor refuses a repeat."""
+    from mockserver.app import SERVICES, create_app
+
+    vendors = create_app(config, seed=1, scenarios=[])[SERVICES].vendors
     thai = lambda n: f"6681{n % 10_000_000:07d}"  # noqa: E731  081xxxxxxx, not 0899900nnn
     s, t, a, f, v = (vendors[k] for k in ("smartsmsbulk", "thaibulksms", "ants", "fpt", "voiceotp"))
     many = ",".join(thai(9_000_000 + i) for i in range(500))
     return [
-        pool("smartsmsbulk", "SmartSMSBulk SendSMS", size, lambda n: s.sample_send(thai(n), f"bench {n}")),
-        pool("thaibulksms", "ThaiBulkSMS /sms x1", size, lambda n: t.sample_send(thai(n), f"bench {n}")),
-        pool("thaibulksms", "ThaiBulkSMS /sms x500", 50, lambda n: t.sample_send(many, f"bench {n}")),
-        pool("ants", "ANTS send", size, lambda n: a.sample_send(thai(n), f"bench {n}")),
-        pool("fpt", "FPT OTP push", size, lambda n: f.sample_send(f"849{1_000_000 + n:08d}"[:11], f"bench {n}")),
-        pool("voiceotp", "Voice postSMS", size, lambda n: v.sample_send(f"0391{n % 1_000_000:06d}", f"{n % 1_000_000:06d}")),
+        Source("SmartSMSBulk SendSMS", "smartsmsbulk", lambda n: s.sample_send(thai(n), f"bench {n}")),
+        Source("ThaiBulkSMS /sms x1", "thaibulksms", lambda n: t.sample_send(thai(n), f"bench {n}")),
+        Source("ThaiBulkSMS /sms x500", "thaibulksms", lambda n: t.sample_send(many, f"bench {n}"), size=50),
+        Source("ANTS send", "ants", lambda n: a.sample_send(thai(n), f"bench {n}")),
+        Source("FPT OTP push", "fpt", lambda n: f.sample_send(f"849{1_000_000 + n:08d}"[:11], f"bench {n}")),
+        Source("Voice postSMS", "voiceotp", lambda n: v.sample_send(f"0391{n % 1_000_000:06d}", f"{n % 1_000_000:06d}")),
     ]
+
+
+def workloads(config: dict[str, Any], size: int) -> list[Workload]:
+    """``size`` distinct requests per operation (see ``sources``)."""
+    return [source.workload(0, source.size or size) for source in sources(config)]
 
 
 def free_port() -> int:

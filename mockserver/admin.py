@@ -65,6 +65,8 @@ def admin_app(services: Services) -> web.Application:
 
     @routes.get("/health")
     async def health(_: web.Request) -> web.Response:
+        """Cheap enough to poll under load: the journal's sizes against its cap are counters,
+        never a walk over the journal (``benchmarks/soak.py`` samples them)."""
         return json_response(
             {
                 "status": "ok",
@@ -73,6 +75,11 @@ def admin_app(services: Services) -> web.Application:
                 "messages": len(store.messages),
                 "clock": services.clock.now(),
                 "seed": services.rng.seed,
+                "journal_size": store.journal_size,
+                "requests": len(store.requests),
+                "callbacks": len(store.callbacks),
+                "otps": len(store.otps),
+                "dropped_messages": store.dropped_messages,
             }
         )
 

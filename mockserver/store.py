@@ -344,7 +344,14 @@ class Store:
 
     # -- OTPs --------------------------------------------------------------------------------
     def add_otp(self, otp: OtpRecord) -> OtpRecord:
-        self.otps[(otp.vendor, _digits(otp.phone))] = otp
+        """The phone's latest OTP; past ``journal_size`` phones, the one whose latest OTP is the
+        oldest is forgotten (else a server that sees fresh numbers keeps every one of them)."""
+        otps = self.otps
+        key = (otp.vendor, _digits(otp.phone))
+        otps.pop(key, None)  # re-inserted: the dict stays in order of each phone's latest OTP
+        otps[key] = otp
+        if len(otps) > self.journal_size:
+            del otps[next(iter(otps))]
         if self.listeners:
             self.emit(OTP_ADDED, otp)
         return otp

@@ -24,6 +24,16 @@ async def test_health(client):
     assert health["status"] == "ok" and health["seed"] == 1234 and health["messages"] == 0
 
 
+async def test_health_reports_the_journal_against_its_cap(aiohttp_client, make_app):
+    client = await aiohttp_client(make_app({"server": {"journal_size": 3}}))
+    for n in range(5):
+        await _send(client, f"6681111111{n}")
+    health = await (await client.get("/_mock/health")).json()
+    assert health["journal_size"] == 3
+    assert health["messages"] == 3 and health["requests"] == 3 and health["dropped_messages"] == 2
+    assert health["callbacks"] == 0 and health["otps"] == 0
+
+
 async def test_vendors_lists_mounts_and_demo_credentials(client):
     vendors = await (await client.get("/_mock/vendors")).json()
     smart = next(v for v in vendors if v["name"] == "smartsmsbulk")
