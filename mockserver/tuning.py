@@ -52,18 +52,18 @@ def settle_gc() -> None:
 
 
 async def collect_periodically(activity: Callable[[], int]) -> None:
-    """Run the full collection that :data:`GC_THRESHOLDS` keeps from running on its own: when
-    the server has gone quiet (``activity()``, a count of requests served, did not move for
-    :data:`QUIET_CHECK_EVERY` seconds after it had moved since the last full collection), and
-    at the latest every :data:`FULL_COLLECTION_EVERY` seconds. Runs until cancelled."""
+    """Run the full collection that :data:`GC_THRESHOLDS` keeps from running on its own, once
+    requests were served since the last one (``activity()`` counts them): as soon as the server
+    has gone quiet (the count did not move for :data:`QUIET_CHECK_EVERY` seconds), and under
+    continuous load at the latest every :data:`FULL_COLLECTION_EVERY` seconds. An idle server
+    is left alone. Runs until cancelled."""
     loop = asyncio.get_running_loop()
     last_full = loop.time()
     collected_at = seen = activity()
     while True:
         await asyncio.sleep(QUIET_CHECK_EVERY)
         now_seen = activity()
-        quiet = now_seen == seen and now_seen != collected_at
-        if quiet or loop.time() - last_full >= FULL_COLLECTION_EVERY:
+        if now_seen != collected_at and (now_seen == seen or loop.time() - last_full >= FULL_COLLECTION_EVERY):
             gc.collect()
             last_full, collected_at = loop.time(), now_seen
         seen = now_seen

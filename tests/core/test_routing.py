@@ -1,0 +1,42 @@
+"""Where requests land: the vendor prefixes (routes of the main app) and the real host names."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.app import SERVICES
+
+SEND = {"phoneNo": "66812345678", "userId": 42, "partnerId": 21, "senderId": 25, "message": "hi"}
+
+
+@pytest.mark.parametrize("path", ["/smartsmsbulk", "/smartsmsbulk/", "/smartsmsbulk/api/v2/Nope"])
+async def test_anything_under_a_prefix_that_is_no_operation_is_the_vendors_404(client, path):
+    resp = await client.post(path, json={})
+    assert resp.status == 404
+    assert await resp.json() == {"status": "ERR", "detail": "Not found"}
+
+
+async def test_a_known_path_with_another_method_is_the_vendors_405(client):
+    resp = await client.get("/smartsmsbulk/api/v2/SendSMS")
+    assert resp.status == 405
+    assert (await resp.json())["status"] == "ERR"
+
+
+async def test_a_path_that_only_starts_like_a_prefix_is_not_the_vendors(client):
+    resp = await client.get("/smartsmsbulkX/api/v2/SendSMS")
+    assert resp.status == 404 and resp.content_type == "text/plain"
+
+
+@pytest.mark.parametrize("host", ["services.smartsmsbulk.com", "SERVICES.smartsmsbulk.com:443"])
+async def test_a_real_host_name_serves_the_real_paths_and_journals_them(client, host):
+    resp = await client.post("/api/v2/SendSMS", json=SEND, headers={"Host": host})
+    assert resp.status == 200 and (await resp.json())["status"] == "ERR"  # no chksum: the vendor's own error
+    resp = await client.get("/api/v2/SendSMS", headers={"Host": host})
+    assert resp.status == 405 and (await resp.json())["status"] == "ERR"
+    log = client.server.app[SERVICES].store.requests
+    assert [(r.vendor, r.operation, r.status) for r in list(log)[-2:]] == [("smartsmsbulk", "send_sms", 200), ("smartsmsbulk", None, 405)]
+
+
+async def test_an_unknown_host_does_not_reach_the_real_paths(client):
+    resp = await client.post("/api/v2/SendSMS", json=SEND, headers={"Host": "example.com"})
+    assert resp.status == 404 and resp.content_type == "text/plain"
