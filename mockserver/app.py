@@ -28,7 +28,7 @@ from . import errors as E
 from . import faults
 from .config import Config, build_config, config_from_dict, load_config
 from .errors import VendorError
-from .scenarios import CURRENT, SLOW_BODY, Answer, Fault
+from .scenarios import CURRENT, Answer, Fault
 from .services import Services
 from .store import RequestLog
 from .vendor import Call, Mount, Operation, Vendor
@@ -275,7 +275,7 @@ def _vendor_server(vendor: Vendor, mount: Mount):
             if call is not None:
                 if strict is not None and outcome == "ok":
                     await strict.check(call, response)
-                slow = request.get(SLOW_BODY)
+                slow = call.slow_body
                 if slow is not None and isinstance(response, web.Response):
                     outcome = f"{outcome}+slow_body" if outcome != "ok" else "fault:slow_body"
                     response = await faults.dribble(request, response, slow)

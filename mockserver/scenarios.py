@@ -61,7 +61,6 @@ FAULT_KINDS = ("connection_reset", "empty_response", "malformed_response", "time
 ERROR_KINDS = E.GENERIC_KINDS + E.OPTIONAL_KINDS  # the ``@kind`` references
 REQUEST_ACTIONS = ("respond", "sequence", "delay", "rate_limit")
 ACTIONS = REQUEST_ACTIONS + ("delivery", "callback")
-SLOW_BODY = "mockserver.slow_body"  # request key: the slow_body plan the middleware honours
 DEFAULT_GARBAGE = b"\x00\x17\xfe\xffNOT-HTTP \x80garbage\r\n\r\n"
 
 # Magic recipient numbers: ``sample_recipient(n)`` with n = MAGIC_ERROR_BASE + the row's index
@@ -899,7 +898,7 @@ class ScenarioEngine:
 
     def _perform(self, call: Call, rule: Rule, response: Response) -> None:
         if response.slow is not None:
-            call.request[SLOW_BODY] = response.slow
+            call.slow_body = response.slow  # the vendor middleware dribbles the answer
         if response.fault is not None:
             raise Fault(response.fault, after=response.fault_after, body=response.garbage, rule=rule.name)
         if response.error is not None:

@@ -27,6 +27,7 @@ from .errors import ErrorRow, ErrorTable, VendorError
 from .store import RequestRecord
 
 if TYPE_CHECKING:
+    from .scenarios import SlowBody
     from .services import Services
 
 Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
@@ -137,7 +138,7 @@ def _has_lone_surrogate(value: Any) -> bool:
 class Call:
     """One request to one vendor operation: the request, the core services and body helpers."""
 
-    __slots__ = ("request", "vendor", "operation", "services", "_raw", "_record", "account", "facts")
+    __slots__ = ("request", "vendor", "operation", "services", "_raw", "_record", "account", "facts", "slow_body")
 
     def __init__(self, request: web.Request, vendor: Vendor, operation: Operation) -> None:
         self.request = request
@@ -146,6 +147,7 @@ class Call:
         self.services = vendor.services
         self._raw: bytes | None = None
         self._record: RequestRecord | None = None
+        self.slow_body: SlowBody | None = None  # a scenario's slow_body plan for the answer
         self.account: str | None = None  # set by the handler once it knows who is calling
         self.facts: dict[str, Any] = {}
 

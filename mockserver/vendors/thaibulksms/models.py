@@ -12,8 +12,9 @@ import string
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from ... import contracts
@@ -112,6 +113,7 @@ def _field(fields: Mapping[str, Any], name: str) -> str | None:
     return value if value.strip() else None
 
 
+@cache
 def _send_contract() -> OperationContract:
     """``schemas/operations/send_sms.json``: its ``accepts`` part is the structural check."""
     return contracts.load(VENDOR, Path(__file__).parent).operations["send_sms"]
