@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from pathlib import Path
+from sys import intern
 from time import perf_counter
 from typing import Any
 
@@ -204,7 +205,8 @@ def _vendor_server(vendor: Vendor, mount: Mount):
     def journal(request: web.Request, call: Call | None, started: float, status: int, outcome: str) -> None:
         latency = (perf_counter() - started) * 1000
         operation = call.operation.name if call is not None else None
-        store.log_request(RequestLog(clock.now(), name, operation, request.method, request.path, status, outcome, latency))
+        # The path is interned: a journal of 100,000 requests holds a handful of distinct paths.
+        store.log_request(RequestLog(clock.now(), name, operation, request.method, intern(request.path), status, outcome, latency))
         if access_log.isEnabledFor(logging.INFO):
             operation = operation or "-"
             access_log.info(

@@ -24,7 +24,7 @@ from aiohttp import web
 from . import errors as E
 from .errors import ErrorRow, ErrorTable, VendorError
 
-from .store import RequestRecord
+from .store import RequestRecord, header_block
 
 if TYPE_CHECKING:
     from .scenarios import SlowBody
@@ -167,7 +167,7 @@ class Call:
         if record is None:
             raw = await self.raw()
             req = self.request
-            record = self._record = RequestRecord(req.method, req.path_qs, req.raw_headers, raw)
+            record = self._record = RequestRecord(req.method, req.path_qs, header_block(req.raw_headers), raw)
         return record
 
     @property

@@ -28,3 +28,35 @@ def test_a_new_otp_for_a_known_phone_replaces_it_without_growing():
     for n in range(5):
         store.add_otp(_otp("0391000001", f"{n:06d}", float(n)))
     assert len(store.otps) == 1 and store.latest_otp(None, "0391000001").code == "000004"
+
+
+def test_newest_keeps_the_newest_keys_and_a_key_stored_again_is_newest():
+    from mockserver.bounded import Newest
+
+    table: Newest[str, int] = Newest(3)
+    for n, key in enumerate("abcd"):
+        table[key] = n
+    assert list(table) == ["b", "c", "d"]
+    table["b"] = 9  # stored again: now the newest
+    table["e"] = 5
+    assert list(table.items()) == [("d", 3), ("b", 9), ("e", 5)]
+
+
+async def test_vendor_tables_that_grow_with_traffic_stay_within_the_journal_size(aiohttp_client, make_app):
+    """Duplicate-check windows (FPT, Voice OTP) and OTP tables keep the newest journal_size
+    entries, and the newest still do their job (a repeat is still refused)."""
+    from mockserver.app import SERVICES
+
+    app = make_app({"server": {"journal_size": 4}})
+    client = await aiohttp_client(app)
+    vendors = app[SERVICES].vendors
+    for name, table in (("fpt", lambda m: m.last_sent), ("voiceotp", lambda m: m._recent)):
+        vendor = vendors[name]
+        samples = [vendor.sample_send(vendor.sample_recipient(100 + n), f"{n:06d}") for n in range(10)]
+        for sample in samples:
+            resp = await client.request(sample.method, sample.path, data=sample.body, headers=dict(sample.headers))
+            assert resp.status == 200, await resp.text()
+        assert len(table(vendor.model)) == 4, name
+        newest = samples[-1]
+        await client.request(newest.method, newest.path, data=newest.body, headers=dict(newest.headers))
+        assert app[SERVICES].store.requests[-1].outcome != "ok", f"{name}: a repeat of the newest send was accepted"

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...clock import BANGKOK
+from ...bounded import Newest
 from ...errors import VendorError
 from ...services import Services
 from ...store import FINAL_STATES, Message, OtpRecord, RequestRecord
@@ -196,7 +197,7 @@ class AntsModel:
             account = self.accounts.get(c["username"])
             if account is None or c.get("sender", "OTP") not in account.senders:
                 raise ValueError(f"ants: OTP config {c['otcId']} needs an account's username and one of its senders")
-        self.otps: dict[str, OtpState] = {}  # otpId -> state
+        self.otps: dict[str, OtpState] = Newest(services.store.journal_size)  # otpId -> state (the newest)
 
     # -- authentication and rate ---------------------------------------------------------------
     def authenticate(self, header: str | None) -> Account:

@@ -19,6 +19,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from ...clock import HO_CHI_MINH
+from ...bounded import Newest
 from ...errors import VendorError
 from ...services import Services
 from ...store import ACCEPTED, CANCELLED, SCHEDULED, Message, RequestRecord
@@ -225,7 +226,8 @@ class FptModel:
         self.next_campaign_id = int(config.get("first_campaign_id", DEFAULT_FIRST_CAMPAIGN_ID))
         self.campaigns: dict[str, Campaign] = {}
         self.campaign_names: set[tuple[str, str]] = set()  # (client_id, CampaignName)
-        self.last_sent: OrderedDict[tuple[str, str, str], float] = OrderedDict()  # (client, phone, text)
+        # (client, phone, text) -> when; the newest journal_size sends (memory) within the window
+        self.last_sent: OrderedDict[tuple[str, str, str], float] = Newest(services.store.journal_size)
 
     # -- OAuth2 ------------------------------------------------------------------------------
     def client(self, body: Mapping[str, Any]) -> Account:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ...bounded import Newest
 from ...errors import VendorError
 from ...services import Services
 from ...store import FINAL_STATES, Message, OtpRecord, RequestRecord
@@ -98,7 +99,7 @@ class SmartSMSBulkModel:
                 sender_id=c.get("senderId"),
                 template=c.get("template", "{prefix}-{refCode} OTP {otpCode}"),
             )
-        self.otps: dict[tuple[str, str, str], OtpRecord] = {}
+        self.otps: dict[tuple[str, str, str], OtpRecord] = Newest(services.store.journal_size)
 
     # -- authentication ----------------------------------------------------------------------
     def authenticate(self, operation: str, body: Mapping[str, Any]) -> Account:

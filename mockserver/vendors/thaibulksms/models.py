@@ -20,6 +20,7 @@ from typing import Any
 from ... import contracts
 from ...clock import BANGKOK
 from ...contracts import OperationContract
+from ...bounded import Newest
 from ...errors import VendorError
 from ...services import Services
 from ...store import Message, OtpRecord, RequestRecord
@@ -256,8 +257,9 @@ class ThaiBulkSMSModel:
             for o in config.get("otp_apps", [])
         }
         self.short_base: str | None = config.get("short_link_base")
-        self.short_links: dict[str, str] = {}
-        self.otp_tokens: dict[str, OtpRecord] = {}
+        # Both keep their newest journal_size entries (memory under load).
+        self.short_links: dict[str, str] = Newest(services.store.journal_size)
+        self.otp_tokens: dict[str, OtpRecord] = Newest(services.store.journal_size)
 
     # -- who is calling ------------------------------------------------------------------------
     def authenticate(self, api_key: str | None, api_secret: str | None) -> Account:

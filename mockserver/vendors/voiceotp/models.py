@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...config import ConfigError
+from ...bounded import Newest
 from ...errors import VendorError
 from ...services import Services
 from ...store import DELIVERED, FINAL_STATES, Message, OtpRecord, RequestRecord
@@ -143,8 +144,9 @@ class VoiceOtpModel:
                 service_expired=a.get("service_expired", False),
                 unicode=a.get("unicode", False),
             )
-        # (account, phone, code) -> when it was last accepted; oldest first, pruned as it ages.
-        self._recent: OrderedDict[tuple[str, str, str], float] = OrderedDict()
+        # (account, phone, code) -> when it was last accepted; oldest first, pruned as it ages,
+        # and at most the newest journal_size of them (memory under load).
+        self._recent: OrderedDict[tuple[str, str, str], float] = Newest(services.store.journal_size)
 
     # -- who is calling ----------------------------------------------------------------------
     def authenticate(self, body: Mapping[str, Any]) -> Account:
