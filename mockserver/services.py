@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from sys import intern
 from typing import TYPE_CHECKING, Any
 
 from .callbacks import CallbackSettings, Dispatcher
@@ -66,6 +67,11 @@ class Services:
         if encoding is None or parts is None:
             info = count_parts(text)
             encoding, parts = encoding or info.encoding, parts or info.parts
+        # A journal of 100,000 messages names a handful of accounts and senders: one string each.
+        for name in ("account", "sender"):
+            value = values.get(name)
+            if type(value) is str:
+                values[name] = intern(value)
         message = self.store.add_message(
             Message(
                 text=text,

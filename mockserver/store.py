@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 # Lifecycle states; the vendor maps the final ones to its own vocabulary.
@@ -61,15 +62,17 @@ class RequestRecord:
     bytes is untracked by the collector after its first look).
     """
 
-    __slots__ = ("method", "path", "head", "raw_body", "answer")
+    __slots__ = ("method", "path", "head", "raw_body", "status", "answer_head", "answer_body")
 
     def __init__(self, method: str, path: str, head: bytes, raw_body: bytes) -> None:
         self.method = method
         self.path = path
         self.head = head  # the request's headers, ``Name: value`` lines (see header_block)
         self.raw_body = raw_body
-        # (status, header lines, body bytes) once the handler answered
-        self.answer: tuple[int, str, bytes] | None = None
+        # The answer once the handler gave it: status (None until then), header lines, body.
+        self.status: int | None = None
+        self.answer_head = ""
+        self.answer_body = b""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -81,11 +84,11 @@ class RequestRecord:
 
     @property
     def response(self) -> ResponseRecord | None:
-        if self.answer is None:
+        if self.status is None:
             return None
-        status, head, body = self.answer
+        body = self.answer_body
         return ResponseRecord(
-            status, _header_dict(head), body[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace"), len(body) > RESPONSE_BODY_LIMIT
+            self.status, _header_dict(self.answer_head), body[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace"), len(body) > RESPONSE_BODY_LIMIT
         )
 
     def answered(self, status: int, headers: Any, body: bytes) -> None:
@@ -93,7 +96,10 @@ class RequestRecord:
         past ``RESPONSE_BODY_LIMIT`` (one byte more tells that it was cut)."""
         if len(body) > RESPONSE_BODY_LIMIT:
             body = body[: RESPONSE_BODY_LIMIT + 1]
-        self.answer = (status, "\r\n".join([f"{k}: {v}" for k, v in headers.items()]), body)
+        self.status = status
+        # Interned: nearly every answer of an operation has the same headers (one string).
+        self.answer_head = intern("\r\n".join([f"{k}: {v}" for k, v in headers.items()]))
+        self.answer_body = body
 
 
 @dataclass(slots=True)

@@ -65,6 +65,8 @@ push-brandname-otp / push-brandname-international
     from 34379087 (config ``first_message_id``). ``PartnerId`` is the account's, a string.
   * Identical decoded text to the same number from the same client within 5 minutes of an
     accepted one is 2501 (config ``duplicate_window_seconds``); rejected sends do not count.
+    The mock remembers the newest ``journal_size`` accepted sends for this (memory under load):
+    above ``journal_size`` per window (333 sends/s by default) the oldest are forgotten early.
   * ``RequestId`` is optional (string or int); when given it is kept with the message and echoed
     as ``RequestId`` in the answer.
   * FPT's document describes no delivery report, so the mock sends none; the journal

@@ -32,7 +32,9 @@ Decisions where the seed is silent (the vendor notes' and ours):
   ``sender`` one of the account's declared ``senders``, exact case, missing included (5);
   ``message`` (below); balance above 0 but below the account's ``price`` per call (14); the same
   ``message`` to the same number from the same account accepted less than 5 minutes ago on the
-  shared clock (6; refused calls do not count).
+  shared clock (6; refused calls do not count). The mock remembers the newest ``journal_size``
+  accepted calls for this (memory under load): past 333 calls/s by default, the oldest are
+  forgotten before their 5 minutes.
 * -8 versus 14: the seed's user table has -8 "Account not enough" and its message table 14 "not
   enough (money)". We answer -8 when the balance is empty (0) -- an account-level check made before
   the message is looked at -- and 14 when some balance is left but less than one call's ``price``
