@@ -58,12 +58,15 @@ class Services:
         encoding: str | None = None,
         parts: int | None = None,
         credits: float | None = None,
+        callback_url: str | None = None,
+        callback_method: str | None = None,
         **values: Any,
     ) -> Message:
         """Journal one accepted message and start its delivery lifecycle: the step every vendor
         shares. ``encoding``/``parts`` default to the text's SMS parts, ``credits`` to the parts;
         ``values`` are the remaining :class:`Message` fields (id, vendor, operation, account,
-        recipient, sender, callback, fields, request). ``start_at`` is a scheduled send time."""
+        recipient, sender, fields, request). ``start_at`` is a scheduled send time. Reports to
+        ``callback_url`` go by POST unless the vendor says ``callback_method``."""
         if encoding is None or parts is None:
             info = count_parts(text)
             encoding, parts = encoding or info.encoding, parts or info.parts
@@ -79,6 +82,8 @@ class Services:
                 parts=parts,
                 credits=parts if credits is None else credits,
                 created_at=self.clock.now(),
+                callback_url=callback_url,
+                callback_method=(callback_method or "POST") if callback_url else None,
                 **values,
             )
         )

@@ -8,8 +8,10 @@ outcome, so a test can check the *real* responses against the schemas. Nothing o
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from aiohttp import web
@@ -27,6 +29,7 @@ class Captured:
     content_type: str
     body: bytes
     outcome: str
+    request_body: Any = None  # the request's body, parsed (JSON or form)
 
 
 def capture(app: web.Application) -> list[Captured]:
@@ -42,12 +45,21 @@ def capture(app: web.Application) -> list[Captured]:
             outcome = services.store.requests[-1].outcome if services.store.requests else "?"
             seen.append(
                 Captured(call.vendor, call.operation.name, request.method, request.path_qs, response.status,
-                         response.content_type, body, outcome)
+                         response.content_type, body, outcome, _parsed(request.content_type, await request.read()))
             )
         return response
 
     app.middlewares.append(record)
     return seen
+
+
+def _parsed(content_type: str, raw: bytes) -> Any:
+    if content_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(raw.decode()))
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return raw
 
 
 def basic(user: str, password: str) -> str:

@@ -4,45 +4,20 @@ in a Bearer header instead of the body, a form-encoded token request with an unk
 
 from __future__ import annotations
 
-import json
-from urllib.parse import parse_qsl
-
-from aiohttp import web
-
 from mockserver import contracts
 from mockserver.app import SERVICES
 from mockserver.strict import HEADER
 
+from .conftest import capture
 from .seed_examples import FPT_CONTRADICTIONS
 from .test_responses import FPT_CLIENT, b64, fpt_flow, fpt_schedule
 
 AUTH = {"access_token": "demo-fpt-access-token", "session_id": "abcde"}
 
 
-def record_bodies(app: web.Application) -> list[tuple[str, int, object]]:
-    """(operation, status, parsed body) of every FPT request the app answered."""
-    seen: list[tuple[str, int, object]] = []
-
-    @web.middleware
-    async def record(request: web.Request, handler) -> web.StreamResponse:
-        response = await handler(request)
-        call = request.get("call")
-        if call is not None and call.vendor.name == "fpt":
-            raw = await request.read()
-            if request.content_type == "application/x-www-form-urlencoded":
-                body: object = dict(parse_qsl(raw.decode()))
-            else:
-                body = json.loads(raw) if raw else None
-            seen.append((call.operation.name, response.status, body))
-        return response
-
-    app.middlewares.append(record)
-    return seen
-
-
 async def test_every_request_fpt_accepted_fits_its_accepts_schema(aiohttp_client, make_app, receiver):
     app = make_app()
-    seen = record_bodies(app)
+    seen = capture(app)
     client = await aiohttp_client(app)
     services = app[SERVICES]
     await fpt_flow(client, services, receiver.url)
@@ -57,7 +32,7 @@ async def test_every_request_fpt_accepted_fits_its_accepts_schema(aiohttp_client
     assert r.status == 200
 
     vendor = services.vendors["fpt"]
-    accepted = [(op, body) for op, status, body in seen if status == 200]
+    accepted = [(c.operation, c.request_body) for c in seen if c.vendor.name == "fpt" and c.status == 200]
     assert {op for op, _ in accepted} == {op.name for m in vendor.mounts() for op in m.operations}
     for operation, body in accepted:
         oc = contracts.operation(vendor, operation)

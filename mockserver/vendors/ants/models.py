@@ -347,7 +347,6 @@ class AntsModel:
             parts=info.parts,
             credits=float(cost),
             callback_url=callback_url,
-            callback_method="POST" if callback_url else None,
             fields={
                 "bulkId": bulk_id,
                 "messageId": message_id,

@@ -188,7 +188,6 @@ class SmartSMSBulkModel:
             encoding=info.encoding,
             parts=info.parts,
             callback_url=callback_url,
-            callback_method="POST" if callback_url else None,
             fields=fields or {},
             request=request,
         )
