@@ -57,7 +57,7 @@ ROUNDS = 3  # alternating ceiling/mock runs per operation
 # -- set-up ------------------------------------------------------------------------------------
 def bench_config() -> dict[str, Any]:
     """The bundled vendor sections with balances and rate limits no benchmark can exhaust."""
-    from mockserver.config import build_config
+    from mockserver.core.config import build_config
 
     vendors = copy.deepcopy(build_config(None).data["vendors"])
     for a in vendors["smartsmsbulk"]["accounts"]:
@@ -89,7 +89,7 @@ class Source:
 
     name: str
     vendor: str
-    make: Callable[[int], Any]  # n -> mockserver.vendor.SampleRequest
+    make: Callable[[int], Any]  # n -> mockserver.http.vendor.SampleRequest
     size: int | None = None  # a fixed pool size, whatever the caller asks (None: the caller's)
 
     def workload(self, start: int, count: int) -> Workload:

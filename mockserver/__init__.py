@@ -15,11 +15,11 @@ __all__ = ["MockServer", "__version__", "create_app"]
 
 def __getattr__(name: str):  # pragma: no cover - trivial lazy import
     if name == "create_app":
-        from .app import create_app
+        from mockserver.app import create_app
 
         return create_app
     if name == "MockServer":
-        from .embed import MockServer
+        from mockserver.embed import MockServer
 
         return MockServer
     raise AttributeError(name)

@@ -1,6 +1,6 @@
 """``create_app(config)``: the aiohttp application with every vendor and ``/_mock/`` mounted.
 
-Each vendor :class:`~mockserver.vendor.Mount` becomes two sub-applications with the same routes:
+Each vendor :class:`~mockserver.http.vendor.Mount` becomes two sub-applications with the same routes:
 one under its path prefix and one matched on the vendor's real ``Host``. Both share a middleware
 that turns everything that can go wrong (vendor errors, malformed bodies, unknown paths, wrong
 methods, oversized bodies, our own bugs) into the vendor's own error shape and writes one line
@@ -25,14 +25,14 @@ from aiohttp.web_urldispatcher import (
     MatchedSubAppResource,
 )
 
-from . import errors as E
-from . import faults
-from .config import Config, build_config, config_from_dict, load_config
-from .errors import VendorError
-from .scenarios import CURRENT, Answer, Fault
-from .services import Services
-from .store import RequestLog
-from .vendor import Call, Mount, Operation, Vendor
+from mockserver.core import errors as E
+from mockserver.http import faults
+from mockserver.core.config import Config, build_config, config_from_dict, load_config
+from mockserver.core.errors import VendorError
+from mockserver.engine.scenarios import CURRENT, Answer, Fault
+from mockserver.engine.services import Services
+from mockserver.core.store import RequestLog
+from mockserver.http.vendor import Call, Mount, Operation, Vendor
 
 SERVICES = web.AppKey("services", Services)
 access_log = logging.getLogger("mockserver.access")
@@ -40,7 +40,7 @@ log = logging.getLogger("mockserver")
 
 
 def default_scenario_files() -> list[Path]:
-    from .scenario_files import find_scenario
+    from mockserver.core.scenario_files import find_scenario
 
     path = find_scenario("default")
     return [path] if path is not None else []
@@ -56,7 +56,7 @@ def create_app(
 ) -> web.Application:
     """Build the server. ``config`` is a :class:`Config`, a dict, a YAML path or None (defaults);
     ``scenarios`` are scenario files loaded at start-up (default: ``scenarios/default.yaml``);
-    ``strict`` checks every accepted request against its contract (see :mod:`mockserver.strict`)."""
+    ``strict`` checks every accepted request against its contract (see :mod:`mockserver.contracts.strict`)."""
     if config is None:
         config = build_config(None)
     elif isinstance(config, dict):
@@ -68,13 +68,13 @@ def create_app(
     app = web.Application(client_max_size=config.max_body_bytes)
     app[SERVICES] = services
 
-    from .vendors import discover
+    from mockserver.vendors import discover
 
     for vendor_class in discover():
         vendor = vendor_class(services, config.vendor(vendor_class.name))
         services.vendors[vendor.name] = vendor
         services.delivery.listeners[vendor.name] = vendor.on_status
-    from .strict import build as build_strict
+    from mockserver.contracts.strict import build as build_strict
 
     services.contracts = build_strict(config, services.vendors, everything=strict, clock=services.clock)
     real_hosts: list[tuple[str, web.Application]] = []
@@ -88,7 +88,7 @@ def create_app(
     # After the vendors: scenarios are checked against their tables and expand per vendor.
     services.scenarios.load_startup(default_scenario_files() if scenarios is None else scenarios)
 
-    from .admin import admin_app
+    from mockserver.inspection.admin import admin_app
 
     app.add_subapp("/_mock", admin_app(services))
 

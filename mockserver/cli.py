@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _load_config(path: Path | str | None):
-    from .config import ConfigError, load_config
+    from mockserver.core.config import ConfigError, load_config
 
     try:
         return load_config(path)
@@ -247,7 +247,7 @@ def scenario_files(values: list[str] | None) -> list[Path] | None:
     first). None (no option) means the default scenario. Raises ``FileNotFoundError``."""
     if values is None:
         return None
-    from .scenario_files import find_scenario
+    from mockserver.core.scenario_files import find_scenario
 
     files: list[Path] = []
     for value in values:
@@ -275,8 +275,8 @@ def _serve(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
     if args.journal_size is not None:
         config.data.setdefault("server", {})["journal_size"] = args.journal_size
-    from .app import create_app
-    from .scenarios import ScenarioError
+    from mockserver.app import create_app
+    from mockserver.engine.scenarios import ScenarioError
 
     strict = args.strict or (args.fail_on_violation and not _config_strict(config))
     try:
@@ -293,7 +293,7 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_INVALID
     try:
-        from .tuning import event_loop_policy
+        from mockserver.core.tuning import event_loop_policy
 
         event_loop_policy()
         asyncio.run(_run(app, args.host, args.port))
@@ -319,7 +319,7 @@ def _config_strict(config) -> bool:
 
 
 def _violations_exit(app) -> int:
-    from .app import SERVICES
+    from mockserver.app import SERVICES
 
     checker = app[SERVICES].contracts
     if checker is None or checker.total == 0:
@@ -333,7 +333,7 @@ def _violations_exit(app) -> int:
 async def _run(app, host: str, port: int) -> None:
     from aiohttp import web
 
-    from .app import mounted_urls
+    from mockserver.app import mounted_urls
 
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
@@ -343,8 +343,8 @@ async def _run(app, host: str, port: int) -> None:
     except OSError:
         await runner.cleanup()
         raise
-    from .app import SERVICES
-    from .tuning import collect_periodically, settle_gc
+    from mockserver.app import SERVICES
+    from mockserver.core.tuning import collect_periodically, settle_gc
 
     settle_gc()
     store = app[SERVICES].store
@@ -381,7 +381,7 @@ async def _shutdown(app, runner, loop, signals) -> None:
     A second SIGINT/SIGTERM during the grace period cuts it short (the pending callbacks are
     still logged with their payloads).
     """
-    from .app import SERVICES
+    from mockserver.app import SERVICES
 
     services = app[SERVICES]
     dispatcher = services.callbacks
@@ -414,10 +414,10 @@ async def _shutdown(app, runner, loop, signals) -> None:
 def _validate(args: argparse.Namespace) -> int:
     """Config and scenario files; scenarios are also checked against the mounted vendors (their
     operations and error tables). Problems print as ``file:line:col: rule NAME: what``."""
-    from .config import check
-    from .scenarios import check as check_scenario
-    from .scenarios import looks_like_scenario
-    from .yamlfile import YamlSyntaxError, load
+    from mockserver.core.config import check
+    from mockserver.engine.scenarios import check as check_scenario
+    from mockserver.engine.scenarios import looks_like_scenario
+    from mockserver.core.yamlfile import YamlSyntaxError, load
 
     vendors = None
     bad = 0
@@ -454,13 +454,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _mounted_vendors() -> dict:
-    from .app import SERVICES, create_app
+    from mockserver.app import SERVICES, create_app
 
     return create_app(scenarios=[])[SERVICES].vendors
 
 
 def _magic(args: argparse.Namespace) -> int:
-    from .scenarios import magic_markdown
+    from mockserver.engine.scenarios import magic_markdown
 
     vendors = _mounted_vendors()
     chosen = [vendors[name] for name in args.vendor] if args.vendor else list(vendors.values())
@@ -474,7 +474,7 @@ def _magic(args: argparse.Namespace) -> int:
 
 def endpoints() -> list[dict[str, Any]]:
     """Every mounted operation: vendor, operation, method, path on the mock, real hosts and path."""
-    from .app import SERVICES, create_app
+    from mockserver.app import SERVICES, create_app
 
     app = create_app(scenarios=[])
     rows = []
@@ -536,7 +536,7 @@ def _field_values(tokens: list[str]) -> dict[str, str]:
 
 
 def _checksum(args: argparse.Namespace) -> int:
-    from .signing import signers
+    from mockserver.core.signing import signers
 
     found = signers()
 
@@ -603,8 +603,8 @@ def _health(args: argparse.Namespace) -> int:
 def _openapi(args: argparse.Namespace) -> int:
     import json
 
-    from .app import SERVICES, create_app
-    from .openapi import build
+    from mockserver.app import SERVICES, create_app
+    from mockserver.contracts.openapi import build
 
     vendors = create_app(scenarios=[])[SERVICES].vendors
     vendor = vendors.get(args.vendor)
@@ -618,8 +618,8 @@ def _openapi(args: argparse.Namespace) -> int:
 def _contract(args: argparse.Namespace) -> int:
     import json
 
-    from .app import SERVICES, create_app
-    from .drift import TrafficError, check, render
+    from mockserver.app import SERVICES, create_app
+    from mockserver.contracts.drift import TrafficError, check, render
 
     vendors = create_app(scenarios=[])[SERVICES].vendors
     try:

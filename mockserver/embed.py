@@ -36,12 +36,12 @@ from typing import Any, TypeVar
 import yaml
 from aiohttp import web
 
-from .app import SERVICES, create_app
-from .clock import parse_duration, parse_instant
-from .config import Config
-from .scenarios import Rule, ScenarioError, validate
-from .services import Services
-from .yamlfile import Located, YamlSyntaxError, loads
+from mockserver.app import SERVICES, create_app
+from mockserver.core.clock import parse_duration, parse_instant
+from mockserver.core.config import Config
+from mockserver.engine.scenarios import Rule, ScenarioError, validate
+from mockserver.engine.services import Services
+from mockserver.core.yamlfile import Located, YamlSyntaxError, loads
 
 T = TypeVar("T")
 

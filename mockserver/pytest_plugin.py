@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from .embed import MockServer
+from mockserver.embed import MockServer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

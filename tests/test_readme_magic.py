@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from mockserver.app import SERVICES, create_app
-from mockserver.scenarios import magic_markdown
+from mockserver.engine.scenarios import magic_markdown
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

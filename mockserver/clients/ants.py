@@ -25,7 +25,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 import aiohttp
 from defusedxml import ElementTree as SafeET
 
-from .base import HttpClient
+from mockserver.clients.base import HttpClient
 
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 # XML containers whose children are list items, and the item element names we write.

@@ -25,7 +25,7 @@ from typing import Any
 
 import aiohttp
 
-from .base import HttpClient
+from mockserver.clients.base import HttpClient
 
 SCOPE_OTP = "send_brandname_otp"
 SCOPE_ADS = "send_brandname"

@@ -20,8 +20,8 @@ from typing import Any
 
 import aiohttp
 
-from ..vendors.smartsmsbulk.checksums import checksum
-from .base import HttpClient
+from mockserver.vendors.smartsmsbulk.checksums import checksum
+from mockserver.clients.base import HttpClient
 
 PATHS = {
     "send_sms": "/api/v2/SendSMS",

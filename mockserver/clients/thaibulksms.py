@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from .base import HttpClient
+from mockserver.clients.base import HttpClient
 
 SMS_BASE_URL = "https://api-v2.thaibulksms.com"
 OTP_BASE_URL = "https://otp.thaibulksms.com"

@@ -25,7 +25,7 @@ from typing import Any
 
 import aiohttp
 
-from .base import HttpClient
+from mockserver.clients.base import HttpClient
 
 from mockserver.vendors.voiceotp.errors import (
     CHECK_BALANCE_BY_CODE,

@@ -1,6 +1,6 @@
 """The emulated vendors, one package each.
 
-Every sub-package exposes ``VENDOR``: a :class:`mockserver.vendor.Vendor` subclass. Adding a
+Every sub-package exposes ``VENDOR``: a :class:`mockserver.http.vendor.Vendor` subclass. Adding a
 vendor means adding a package; nothing in the core names a vendor.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ..vendor import Vendor
+from mockserver.http.vendor import Vendor
 
 
 def discover() -> list[type[Vendor]]:

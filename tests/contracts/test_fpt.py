@@ -4,9 +4,9 @@ in a Bearer header instead of the body, a form-encoded token request with an unk
 
 from __future__ import annotations
 
-from mockserver import contracts
+from mockserver.contracts import schemas as contracts
 from mockserver.app import SERVICES
-from mockserver.strict import HEADER
+from mockserver.contracts.strict import HEADER
 
 from .conftest import capture
 from .seed_examples import FPT_CONTRADICTIONS

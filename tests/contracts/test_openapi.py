@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
-from mockserver import openapi
+from mockserver.contracts import openapi
 from mockserver.app import SERVICES, create_app
 from mockserver.cli import main
 

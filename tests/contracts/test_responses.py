@@ -11,9 +11,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from mockserver import contracts
+from mockserver.contracts import schemas as contracts
 from mockserver.app import SERVICES
-from mockserver.clock import HO_CHI_MINH
+from mockserver.core.clock import HO_CHI_MINH
 from mockserver.vendors.smartsmsbulk.checksums import checksum
 
 from .conftest import Captured, basic, capture

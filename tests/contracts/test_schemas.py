@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mockserver import contracts
+from mockserver.contracts import schemas as contracts
 from mockserver.app import SERVICES, create_app
 from mockserver.vendors import discover
 

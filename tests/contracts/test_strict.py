@@ -7,7 +7,7 @@ import re
 import sys
 
 from mockserver.app import SERVICES
-from mockserver.strict import HEADER
+from mockserver.contracts.strict import HEADER
 
 from .test_responses import TBS, smart
 

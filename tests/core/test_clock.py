@@ -10,8 +10,8 @@ from datetime import datetime
 import pytest
 
 from mockserver.app import SERVICES
-from mockserver.clock import BANGKOK, Clock, parse_duration, parse_instant
-from mockserver.store import Message
+from mockserver.core.clock import BANGKOK, Clock, parse_duration, parse_instant
+from mockserver.core.store import Message
 
 from .lifecycle_helpers import BIG_ACCOUNT, OTP_ID, OTP_SEND, OTP_VERIFY, phone, send
 

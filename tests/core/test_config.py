@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.config import ConfigError, load_config
+from mockserver.core.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,7 +3,7 @@ a long CI run with generated phones) must not keep one OTP per number forever.""
 
 from __future__ import annotations
 
-from mockserver.store import OtpRecord, Store
+from mockserver.core.store import OtpRecord, Store
 
 
 def _otp(phone: str, code: str, at: float) -> OtpRecord:
@@ -31,7 +31,7 @@ def test_a_new_otp_for_a_known_phone_replaces_it_without_growing():
 
 
 def test_newest_keeps_the_newest_keys_and_a_key_stored_again_is_newest():
-    from mockserver.bounded import Newest
+    from mockserver.core.bounded import Newest
 
     table: Newest[str, int] = Newest(3)
     for n, key in enumerate("abcd"):

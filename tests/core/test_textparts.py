@@ -2,7 +2,7 @@
 
 import pytest
 
-from mockserver.textparts import count_parts
+from mockserver.core.textparts import count_parts
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from mockserver import tuning
+from mockserver.core import tuning
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.clock import HO_CHI_MINH
+from mockserver.core.clock import HO_CHI_MINH
 
 CLIENT_ID = "e615D85fc918f252e1754Ce2391c8Ef923AAB401"
 CLIENT_SECRET = "663642d023602e28784F8789dC939f14a54ece5f588848beBdd6"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from mockserver.clients.fpt import FptClient, FptError
-from mockserver.clock import HO_CHI_MINH
+from mockserver.core.clock import HO_CHI_MINH
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, advance, clock_now
 

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from mockserver.app import SERVICES
-from mockserver.config import build_config
+from mockserver.core.config import build_config
 from mockserver.vendors.smartsmsbulk.checksums import checksum
 
 pytestmark = pytest.mark.slow

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from mockserver.app import SERVICES
-from mockserver.config import vendor_defaults
-from mockserver.errors import ErrorRow
+from mockserver.core.config import vendor_defaults
+from mockserver.core.errors import ErrorRow
 from mockserver.vendors import discover
 
 VENDORS = [v.name for v in discover()]

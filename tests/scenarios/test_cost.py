@@ -3,7 +3,7 @@ per (vendor, operation) and an ordinary recipient skips the magic rules with one
 
 from __future__ import annotations
 
-from mockserver.scenarios import SENDING_WORDS
+from mockserver.engine.scenarios import SENDING_WORDS
 
 from .conftest import send, services
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from mockserver.randomness import Randomness
-from mockserver.scenarios import Delay, phone_key, resolve_error
+from mockserver.core.randomness import Randomness
+from mockserver.engine.scenarios import Delay, phone_key, resolve_error
 
 from .conftest import VENDORS, messages, send, services, shows_row, vendor_of
 

@@ -4,7 +4,7 @@ for every mounted vendor."""
 from __future__ import annotations
 
 from mockserver.cli import main
-from mockserver.scenarios import MAGIC_CONCERNS, magic_numbers
+from mockserver.engine.scenarios import MAGIC_CONCERNS, magic_numbers
 
 from .conftest import messages, send, services, shows_row
 

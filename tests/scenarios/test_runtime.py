@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mockserver.scenarios import resolve_error
+from mockserver.engine.scenarios import resolve_error
 
 from .conftest import VENDORS, send, services, shows_row, vendor_of
 

@@ -7,10 +7,10 @@ from collections import Counter
 
 import aiohttp
 
-from mockserver.scenarios import Delay, resolve_error
-from mockserver.scenario_files import find_scenario
-from mockserver.randomness import Randomness
-from mockserver.yamlfile import load
+from mockserver.engine.scenarios import Delay, resolve_error
+from mockserver.core.scenario_files import find_scenario
+from mockserver.core.randomness import Randomness
+from mockserver.core.yamlfile import load
 
 from .conftest import send, services, shows_row
 

@@ -8,8 +8,8 @@ import textwrap
 import pytest
 
 from mockserver.cli import main
-from mockserver.scenario_files import list_scenarios
-from mockserver.scenarios import ScenarioError
+from mockserver.core.scenario_files import list_scenarios
+from mockserver.engine.scenarios import ScenarioError
 
 from .conftest import VENDORS, services
 

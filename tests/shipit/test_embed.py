@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 import requests
 
-from mockserver.config import ConfigError
+from mockserver.core.config import ConfigError
 from mockserver.embed import MockServer
-from mockserver.scenarios import ScenarioError
+from mockserver.engine.scenarios import ScenarioError
 from mockserver.vendors.smartsmsbulk.checksums import checksum
 
 FAST = {"delivery": {"sent_after": 0.01, "final_after": 0.02}, "callbacks": {"backoff_initial": 0.02, "max_attempts": 3}}

@@ -266,7 +266,7 @@ async def test_a_scenario_error_on_check_balance_is_errorcode_0(aiohttp_client, 
      ({"balance": -1}, "balance"), ({"colour": "red"}, "colour")],
 )
 def test_bad_account_configs_are_refused_with_the_field(make_app, account, problem) -> None:
-    from mockserver.config import ConfigError
+    from mockserver.core.config import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         make_app(voice_config(account))

@@ -13,8 +13,8 @@ import pytest
 from aiohttp import ClientTimeout
 from aiohttp.test_utils import TestClient, TestServer
 
-from mockserver.store import MESSAGE_ADDED, RESET
-from mockserver.webui import MAX_PENDING, _Stream
+from mockserver.core.store import MESSAGE_ADDED, RESET
+from mockserver.inspection.webui import MAX_PENDING, _Stream
 from tests.conftest import services_of
 from tests.webui.conftest import send_sample, sse_events
 
@@ -222,7 +222,7 @@ async def test_scenario_fallbacks_give_way_to_a_scenario_module():
     from aiohttp import web
 
     from mockserver.app import SERVICES, create_app
-    from mockserver.webui import register
+    from mockserver.inspection.webui import register
 
     services = create_app(scenarios=[])[SERVICES]
     admin = web.Application()

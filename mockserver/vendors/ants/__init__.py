@@ -104,13 +104,13 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import errors as E
-from ...errors import ErrorRow
-from ...store import FINAL_STATES, Message
-from ...vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from . import routes, xmlbody
-from .errors import ERRORS
-from .models import XML_CT, AntsModel
+from mockserver.core import errors as E
+from mockserver.core.errors import ErrorRow
+from mockserver.core.store import FINAL_STATES, Message
+from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.vendors.ants import routes, xmlbody
+from mockserver.vendors.ants.errors import ERRORS
+from mockserver.vendors.ants.models import XML_CT, AntsModel
 
 
 class Ants(Vendor):
@@ -119,7 +119,7 @@ class Ants(Vendor):
     country = "TH"
     errors = ERRORS
     package_dir = Path(__file__).parent
-    account_fields = {"accounts": "username"}  # strict: true on these entries (mockserver.strict)
+    account_fields = {"accounts": "username"}  # strict: true on these entries (mockserver.contracts.strict)
     generic_errors = {
         E.BAD_BODY: "INVALID_REQUEST_BODY",
         E.MEDIA_TYPE: "UNSUPPORTED_CONTENT_TYPE",

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from ...errors import ErrorRow, ErrorTable
-from ...store import ACCEPTED, DELIVERED, EXPIRED, FAILED, PENDING, REJECTED, SCHEDULED, SENT
+from mockserver.core.errors import ErrorRow, ErrorTable
+from mockserver.core.store import ACCEPTED, DELIVERED, EXPIRED, FAILED, PENDING, REJECTED, SCHEDULED, SENT
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """ANTS state and rules: accounts, the rate limiter, send validation, logs and OTPs. No HTTP.
 
-Functions raise :class:`~mockserver.errors.VendorError` with a row of ``errors.ERRORS``; the
+Functions raise :class:`~mockserver.core.errors.VendorError` with a row of ``errors.ERRORS``; the
 routes render it in JSON or XML. Values may arrive as JSON types or, from XML bodies, as
 strings: every rule accepts both.
 """
@@ -19,13 +19,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ...clock import BANGKOK
-from ...bounded import Newest
-from ...errors import VendorError
-from ...services import Services
-from ...store import FINAL_STATES, Message, OtpRecord, RequestRecord
-from ...textparts import count_parts
-from .errors import (
+from mockserver.core.clock import BANGKOK
+from mockserver.core.bounded import Newest
+from mockserver.core.errors import VendorError
+from mockserver.engine.services import Services
+from mockserver.core.store import FINAL_STATES, Message, OtpRecord, RequestRecord
+from mockserver.core.textparts import count_parts
+from mockserver.vendors.ants.errors import (
     PENDING_ACCEPTED,
     REJECT_INVALID_DESTINATION,
     REJECT_MESSAGE_ID,

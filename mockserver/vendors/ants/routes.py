@@ -15,13 +15,13 @@ from typing import Any
 
 from aiohttp import web
 
-from ...errors import ErrorRow, VendorError
-from ...store import RequestRecord
-from ...textparts import count_parts
-from ...vendor import Call, VendorHandlers
-from . import xmlbody
-from .errors import error_object
-from .models import VENDOR, AntsModel, Destination, SmsRequest, credit
+from mockserver.core.errors import ErrorRow, VendorError
+from mockserver.core.store import RequestRecord
+from mockserver.core.textparts import count_parts
+from mockserver.http.vendor import Call, VendorHandlers
+from mockserver.vendors.ants import xmlbody
+from mockserver.vendors.ants.errors import error_object
+from mockserver.vendors.ants.models import VENDOR, AntsModel, Destination, SmsRequest, credit
 
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 JSON_TYPES = frozenset({"application/json", "text/json"})

@@ -108,13 +108,13 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import errors as E
-from ...errors import ErrorRow
-from ...vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from . import routes
-from .errors import ERRORS
-from .models import FptModel
-from .telcos import TELCO_BY_PREFIX
+from mockserver.core import errors as E
+from mockserver.core.errors import ErrorRow
+from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.vendors.fpt import routes
+from mockserver.vendors.fpt.errors import ERRORS
+from mockserver.vendors.fpt.models import FptModel
+from mockserver.vendors.fpt.telcos import TELCO_BY_PREFIX
 
 
 class Fpt(Vendor):
@@ -123,7 +123,7 @@ class Fpt(Vendor):
     country = "VN"
     errors = ERRORS
     package_dir = Path(__file__).parent
-    account_fields = {"accounts": "client_id"}  # strict: true on these entries (mockserver.strict)
+    account_fields = {"accounts": "client_id"}  # strict: true on these entries (mockserver.contracts.strict)
     generic_errors = {
         E.BAD_BODY: "INVALID_REQUEST",
         E.MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",

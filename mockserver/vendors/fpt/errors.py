@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ...errors import ErrorRow, ErrorTable
+from mockserver.core.errors import ErrorRow, ErrorTable
 
 
 def _row(

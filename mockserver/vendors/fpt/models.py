@@ -1,6 +1,6 @@
 """FPT SMS Brandname state and rules: accounts, OAuth2 tokens, sends, campaigns. No HTTP here.
 
-Functions raise :class:`~mockserver.errors.VendorError` with a row name of ``errors.ERRORS``;
+Functions raise :class:`~mockserver.core.errors.VendorError` with a row name of ``errors.ERRORS``;
 the routes render it as ``{error, error_description}``. Every time is read from the shared
 clock and every random part of an id from the shared seeded generator.
 """
@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from ...clock import HO_CHI_MINH
-from ...bounded import Newest
-from ...errors import VendorError
-from ...services import Services
-from ...store import ACCEPTED, CANCELLED, SCHEDULED, Message, RequestRecord
-from ...textparts import count_parts
-from .errors import KNOWN_GRANT_TYPES
-from .telcos import INTERNATIONAL_TELCO, telco_of
+from mockserver.core.clock import HO_CHI_MINH
+from mockserver.core.bounded import Newest
+from mockserver.core.errors import VendorError
+from mockserver.engine.services import Services
+from mockserver.core.store import ACCEPTED, CANCELLED, SCHEDULED, Message, RequestRecord
+from mockserver.core.textparts import count_parts
+from mockserver.vendors.fpt.errors import KNOWN_GRANT_TYPES
+from mockserver.vendors.fpt.telcos import INTERNATIONAL_TELCO, telco_of
 
 VENDOR = "fpt"
 GRANT_TYPE = "client_credentials"

@@ -12,9 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ...errors import ErrorRow, VendorError
-from ...vendor import Call, FORM_TYPE, VendorHandlers, json_response
-from .models import SCOPE_ADS, SCOPE_OTP, FptModel, Token, decode_message, normalize_international, normalize_vn
+from mockserver.core.errors import ErrorRow, VendorError
+from mockserver.http.vendor import Call, FORM_TYPE, VendorHandlers, json_response
+from mockserver.vendors.fpt.models import SCOPE_ADS, SCOPE_OTP, FptModel, Token, decode_message, normalize_international, normalize_vn
 
 REALM = 'Bearer realm="FPT SMS Brandname"'
 

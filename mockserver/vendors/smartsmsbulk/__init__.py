@@ -68,14 +68,14 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import errors as E
-from ...errors import ErrorRow
-from ...store import FINAL_STATES, Message
-from ...vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from . import routes
-from .checksums import checksum
-from .errors import DR_STATUS, ERRORS
-from .models import SmartSMSBulkModel
+from mockserver.core import errors as E
+from mockserver.core.errors import ErrorRow
+from mockserver.core.store import FINAL_STATES, Message
+from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.vendors.smartsmsbulk import routes
+from mockserver.vendors.smartsmsbulk.checksums import checksum
+from mockserver.vendors.smartsmsbulk.errors import DR_STATUS, ERRORS
+from mockserver.vendors.smartsmsbulk.models import SmartSMSBulkModel
 
 
 BATCH_MAX = 100  # reports per callback array (our decision, the SendBulkSMS limit)
@@ -87,7 +87,7 @@ class SmartSMSBulk(Vendor):
     country = "TH"
     errors = ERRORS
     package_dir = Path(__file__).parent
-    account_fields = {"accounts": "userId"}  # strict: true on these entries (mockserver.strict)
+    account_fields = {"accounts": "userId"}  # strict: true on these entries (mockserver.contracts.strict)
     generic_errors = {
         E.BAD_BODY: "INVALID_BODY",
         E.MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",

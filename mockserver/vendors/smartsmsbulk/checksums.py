@@ -42,7 +42,7 @@ def _find_api_key(section: Mapping[str, Any], values: Mapping[str, Any]) -> str 
 
 
 def _signer() -> Any:
-    from ...signing import Signer  # the CLI's plug-in interface; imported late to keep this module light
+    from mockserver.core.signing import Signer  # the CLI's plug-in interface; imported late to keep this module light
 
     return Signer(
         fields=FIELDS,

@@ -6,8 +6,8 @@ SmartSMSBulk has no numeric codes: every answer is HTTP 200 with ``status`` ``OK
 
 from __future__ import annotations
 
-from ...errors import ErrorRow, ErrorTable
-from ...store import CANCELLED, DELIVERED, EXPIRED, FAILED, REJECTED
+from mockserver.core.errors import ErrorRow, ErrorTable
+from mockserver.core.store import CANCELLED, DELIVERED, EXPIRED, FAILED, REJECTED
 
 R = ErrorRow
 ERRORS = ErrorTable(

@@ -1,6 +1,6 @@
 """SmartSMSBulk state and rules: accounts, credits, OTP configs and codes. No HTTP here.
 
-Functions raise :class:`~mockserver.errors.VendorError` with a row of ``errors.ERRORS``; the
+Functions raise :class:`~mockserver.core.errors.VendorError` with a row of ``errors.ERRORS``; the
 routes render it in the operation's own shape.
 """
 
@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...bounded import Newest
-from ...errors import VendorError
-from ...services import Services
-from ...store import FINAL_STATES, Message, OtpRecord, RequestRecord
-from ...textparts import count_parts
-from .checksums import checksum
+from mockserver.core.bounded import Newest
+from mockserver.core.errors import VendorError
+from mockserver.engine.services import Services
+from mockserver.core.store import FINAL_STATES, Message, OtpRecord, RequestRecord
+from mockserver.core.textparts import count_parts
+from mockserver.vendors.smartsmsbulk.checksums import checksum
 
 PHONE = re.compile(r"^(?:66|0)([689]\d{8})$")
 REF_ID = re.compile(

@@ -12,10 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ...errors import ErrorRow, VendorError
-from ...vendor import Call, VendorHandlers, json_response
-from .errors import DR_STATUS, DR_WAITING, ERRORS
-from .models import MAX_BULK, REF_ID, SmartSMSBulkModel, as_int, normalize_phone, whole
+from mockserver.core.errors import ErrorRow, VendorError
+from mockserver.http.vendor import Call, VendorHandlers, json_response
+from mockserver.vendors.smartsmsbulk.errors import DR_STATUS, DR_WAITING, ERRORS
+from mockserver.vendors.smartsmsbulk.models import MAX_BULK, REF_ID, SmartSMSBulkModel, as_int, normalize_phone, whole
 
 
 # -- error shapes, one per operation (the seed's "Fail" examples) --------------------------------

@@ -62,7 +62,7 @@ Who is calling (checked first, before the body is read, in this order)
   twice is sent (and charged) once. Valid: Thai mobiles ``0[689]XXXXXXXX``, ``66[689]XXXXXXXX``,
   ``+66[689]XXXXXXXX``; answered and journaled as ``66XXXXXXXXX``. Invalid items go to
   ``bad_phone_number_list`` as given with ``message`` = ``MSISDN is invalid.``.
-* Credits: per recipient per part (GSM-7 160/153, UCS-2 70/67, ``mockserver.textparts``), from the
+* Credits: per recipient per part (GSM-7 160/153, UCS-2 70/67, ``mockserver.core.textparts``), from the
   ``force`` type. ``remaining_credit`` is that type's balance after the send; ``used_credit`` is
   the parts of one message; ``total_use_credit`` their sum.
 * ``message_id``: 22 characters ``[A-Za-z0-9]`` like the seed's ``Gi9YlmTd6wpgMdec8iMrRi``.
@@ -126,14 +126,14 @@ from urllib.parse import urlencode
 from aiohttp import web
 from yarl import URL
 
-from ... import errors as E
-from ...clock import BANGKOK
-from ...errors import ErrorRow
-from ...store import FINAL_STATES, SENT, Message
-from ...vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from . import routes
-from .errors import DR_STATUS, ERRORS
-from .models import ThaiBulkSMSModel
+from mockserver.core import errors as E
+from mockserver.core.clock import BANGKOK
+from mockserver.core.errors import ErrorRow
+from mockserver.core.store import FINAL_STATES, SENT, Message
+from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.vendors.thaibulksms import routes
+from mockserver.vendors.thaibulksms.errors import DR_STATUS, ERRORS
+from mockserver.vendors.thaibulksms.models import ThaiBulkSMSModel
 
 
 def iso_bangkok(at: float) -> str:
@@ -146,7 +146,7 @@ class ThaiBulkSMS(Vendor):
     country = "TH"
     errors = ERRORS
     package_dir = Path(__file__).parent
-    account_fields = {"accounts": "api_key", "otp_apps": "key"}  # strict: true on these entries (mockserver.strict)
+    account_fields = {"accounts": "api_key", "otp_apps": "key"}  # strict: true on these entries (mockserver.contracts.strict)
     generic_errors = {
         E.BAD_BODY: "ERROR_FORM",
         E.MEDIA_TYPE: "ERROR_FORM",

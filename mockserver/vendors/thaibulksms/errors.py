@@ -12,8 +12,8 @@ rows too, with no numeric code (their bodies carry the HTTP status as ``code``).
 
 from __future__ import annotations
 
-from ...errors import ErrorRow, ErrorTable
-from ...store import DELIVERED, EXPIRED, FAILED, REJECTED
+from mockserver.core.errors import ErrorRow, ErrorTable
+from mockserver.core.store import DELIVERED, EXPIRED, FAILED, REJECTED
 
 R = ErrorRow
 

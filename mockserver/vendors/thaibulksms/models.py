@@ -1,6 +1,6 @@
 """ThaiBulkSMS state and rules: accounts, credits, send validation, short links, OTP apps. No HTTP.
 
-Functions raise :class:`~mockserver.errors.VendorError` with a row of ``errors.ERRORS``; the routes
+Functions raise :class:`~mockserver.core.errors.VendorError` with a row of ``errors.ERRORS``; the routes
 render it in the operation's own shape. Field values arrive as the routes parsed them: strings
 from a form body, any JSON type from a JSON body.
 """
@@ -17,15 +17,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ... import contracts
-from ...clock import BANGKOK
-from ...contracts import OperationContract
-from ...bounded import Newest
-from ...errors import VendorError
-from ...services import Services
-from ...store import Message, OtpRecord, RequestRecord
-from ...textparts import count_parts
-from .errors import OTP_CODE_INVALID, OTP_INVALID_PARAMETER, OTP_TOKEN_EXPIRED
+from mockserver.contracts import schemas as contracts
+from mockserver.core.clock import BANGKOK
+from mockserver.contracts.schemas import OperationContract
+from mockserver.core.bounded import Newest
+from mockserver.core.errors import VendorError
+from mockserver.engine.services import Services
+from mockserver.core.store import Message, OtpRecord, RequestRecord
+from mockserver.core.textparts import count_parts
+from mockserver.vendors.thaibulksms.errors import OTP_CODE_INVALID, OTP_INVALID_PARAMETER, OTP_TOKEN_EXPIRED
 
 VENDOR = "thaibulksms"
 CREDIT_TYPES = ("standard", "corporate")

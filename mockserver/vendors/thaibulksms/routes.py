@@ -16,11 +16,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import errors as E
-from ...errors import ErrorRow, VendorError
-from ...vendor import Call, FORM_TYPE, VendorHandlers, json_response
-from .errors import OTP_INVALID_PARAMETER
-from .models import Account, ThaiBulkSMSModel, normalize_msisdn, split_msisdn
+from mockserver.core import errors as E
+from mockserver.core.errors import ErrorRow, VendorError
+from mockserver.http.vendor import Call, FORM_TYPE, VendorHandlers, json_response
+from mockserver.vendors.thaibulksms.errors import OTP_INVALID_PARAMETER
+from mockserver.vendors.thaibulksms.models import Account, ThaiBulkSMSModel, normalize_msisdn, split_msisdn
 
 SMS_PREFIX = "/thaibulksms"
 OTP_PREFIX = "/thaibulksms-otp"

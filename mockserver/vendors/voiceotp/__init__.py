@@ -83,12 +83,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import errors as E
-from ...errors import ErrorRow
-from ...vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from . import routes
-from .errors import ERRORS
-from .models import VoiceOtpModel, whole
+from mockserver.core import errors as E
+from mockserver.core.errors import ErrorRow
+from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.vendors.voiceotp import routes
+from mockserver.vendors.voiceotp.errors import ERRORS
+from mockserver.vendors.voiceotp.models import VoiceOtpModel, whole
 
 PREFIX = "/voiceotp"
 BASE_PATH = "/onsmsapivoice"
@@ -100,7 +100,7 @@ class VoiceOtp(Vendor):
     country = "VN"
     errors = ERRORS
     package_dir = Path(__file__).parent
-    account_fields = {"accounts": "username"}  # strict: true on these entries (mockserver.strict)
+    account_fields = {"accounts": "username"}  # strict: true on these entries (mockserver.contracts.strict)
     generic_errors = {
         E.BAD_BODY: "MALFORMED_BODY",
         E.MEDIA_TYPE: "WRONG_CONTENT_TYPE",

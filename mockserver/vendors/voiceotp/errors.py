@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from ...errors import ErrorRow, ErrorTable
+from mockserver.core.errors import ErrorRow, ErrorTable
 
 
 @dataclass(frozen=True, slots=True)

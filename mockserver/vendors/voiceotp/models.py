@@ -1,6 +1,6 @@
 """Voice OTP state and rules: accounts, balances, phone numbers, repeats. No HTTP here.
 
-Functions raise :class:`~mockserver.errors.VendorError` with a row name of ``errors.ERRORS``; the
+Functions raise :class:`~mockserver.core.errors.VendorError` with a row name of ``errors.ERRORS``; the
 routes render it as the bare code.
 """
 
@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...config import ConfigError
-from ...bounded import Newest
-from ...errors import VendorError
-from ...services import Services
-from ...store import DELIVERED, FINAL_STATES, Message, OtpRecord, RequestRecord
-from .errors import VOICE_ANSWERED, VOICE_FAILED, VOICE_PENDING
+from mockserver.core.config import ConfigError
+from mockserver.core.bounded import Newest
+from mockserver.core.errors import VendorError
+from mockserver.engine.services import Services
+from mockserver.core.store import DELIVERED, FINAL_STATES, Message, OtpRecord, RequestRecord
+from mockserver.vendors.voiceotp.errors import VOICE_ANSWERED, VOICE_FAILED, VOICE_PENDING
 
 VENDOR = "voiceotp"
 REPEAT_WINDOW = 300.0  # seconds: the same code to the same number again answers 6

@@ -12,9 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ...errors import ErrorRow
-from ...vendor import Call, VendorHandlers, json_response, text_response
-from .models import Account, VoiceOtpModel, phone_fact, voice_code, whole
+from mockserver.core.errors import ErrorRow
+from mockserver.http.vendor import Call, VendorHandlers, json_response, text_response
+from mockserver.vendors.voiceotp.models import Account, VoiceOtpModel, phone_fact, voice_code, whole
 
 ACCEPTED_SEPARATOR = ",,,"  # the seed's "code,,,request_id"
 

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import contracts
-from .strict import SKIP, request_body
+from mockserver.contracts import schemas as contracts
+from mockserver.contracts.strict import SKIP, request_body
 
 if TYPE_CHECKING:
-    from .vendor import Vendor
+    from mockserver.http.vendor import Vendor
 
 
 class TrafficError(ValueError):

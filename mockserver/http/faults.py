@@ -1,7 +1,7 @@
 """Network faults on the real connection, as a client sees them from a broken vendor.
 
 The vendor middleware performs these when a scenario answers with ``fault:`` (raised by the
-engine as :class:`~mockserver.scenarios.Fault`), or dribbles the body for ``slow_body``:
+engine as :class:`~mockserver.engine.scenarios.Fault`), or dribbles the body for ``slow_body``:
 
 =====================  =========================================================================
 ``connection_reset``   TCP RST (SO_LINGER 0, then close): ``ClientOSError`` / ECONNRESET
@@ -23,7 +23,7 @@ import struct
 
 from aiohttp import web
 
-from .scenarios import Fault, SlowBody
+from mockserver.engine.scenarios import Fault, SlowBody
 
 NO_ANSWER = 0  # the journal's status for a request that got no HTTP answer
 _POLL = 0.05  # seconds between checks that a hanging client is still there

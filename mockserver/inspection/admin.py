@@ -12,12 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from . import __version__
-from .clock import BANGKOK, parse_duration, parse_instant
-from .delivery import MANUAL_STATES
-from .services import Services
-from .store import CALLBACK_STATES, DELIVERED
-from .vendor import json_response
+from mockserver import __version__
+from mockserver.core.clock import BANGKOK, parse_duration, parse_instant
+from mockserver.engine.delivery import MANUAL_STATES
+from mockserver.engine.services import Services
+from mockserver.core.store import CALLBACK_STATES, DELIVERED
+from mockserver.http.vendor import json_response
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -249,13 +249,13 @@ def admin_app(services: Services) -> web.Application:
 
     app = web.Application()
     app.add_routes(routes)
-    from .scenario_api import register
+    from mockserver.inspection.scenario_api import register
 
     register(app, services.scenarios)  # /_mock/scenario: GET, PUT, POST rules, DELETE rules/{id}
-    from .contract_admin import add_routes
+    from mockserver.inspection.contract_admin import add_routes
 
     add_routes(app, services)  # /violations, /openapi/{vendor}.json
-    from .webui import register as register_webui
+    from mockserver.inspection.webui import register as register_webui
 
     register_webui(app, services)  # /_mock/ui/, /_mock/events, /_mock/stats, /_mock/samples (keep it last)
     return app

@@ -41,13 +41,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .scenario_files import find_scenario, list_scenarios
-from .scenarios import ScenarioError
-from .store import CALLBACK_CHANGED, MESSAGE_ADDED, MESSAGE_STATUS, OTP_ADDED, RESET
-from .vendor import compact_json, json_response
+from mockserver.core.scenario_files import find_scenario, list_scenarios
+from mockserver.engine.scenarios import ScenarioError
+from mockserver.core.store import CALLBACK_CHANGED, MESSAGE_ADDED, MESSAGE_STATUS, OTP_ADDED, RESET
+from mockserver.http.vendor import compact_json, json_response
 
 if TYPE_CHECKING:
-    from .services import Services
+    from mockserver.engine.services import Services
 
 log = logging.getLogger("mockserver.webui")
 

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .vendor import Vendor
+    from mockserver.http.vendor import Vendor
 
 PARTS = ("request", "query", "accepts", "success", "error", "callback")
 BASE_ID = "https://sms-mockserver.local/vendors/"

@@ -23,7 +23,7 @@ How the pieces behave (decisions the issue leaves open):
 * Ordering: a vendor that keeps order per destination passes ``ordered=True``; those callbacks
   are sent one at a time per URL, each after the previous one is delivered or given up (a
   failing head holds the line, as a real in-order sender does). Others go out concurrently.
-* Scenario ``callback`` plans (:class:`~mockserver.scenarios.CallbackPlan`): ``drop`` journals
+* Scenario ``callback`` plans (:class:`~mockserver.engine.scenarios.CallbackPlan`): ``drop`` journals
   the callback as ``dropped`` and never sends it; ``delay`` holds the first attempt for that
   many seconds *on the virtual clock* (so advancing the clock releases it); ``duplicate`` sends
   that many extra copies, each its own journal entry noted ``duplicate of cb-N``; ``reorder``
@@ -52,13 +52,13 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .store import CALLBACK_CHANGED, CB_DELIVERED, CB_DROPPED, CB_GAVE_UP, CB_PENDING, CallbackAttempt, CallbackRecord
+from mockserver.core.store import CALLBACK_CHANGED, CB_DELIVERED, CB_DROPPED, CB_GAVE_UP, CB_PENDING, CallbackAttempt, CallbackRecord
 
 if TYPE_CHECKING:
-    from .clock import Clock
-    from .randomness import Randomness
-    from .scenarios import CallbackPlan, ScenarioEngine
-    from .store import Store
+    from mockserver.core.clock import Clock
+    from mockserver.core.randomness import Randomness
+    from mockserver.engine.scenarios import CallbackPlan, ScenarioEngine
+    from mockserver.core.store import Store
 
 log = logging.getLogger("mockserver.callbacks")
 

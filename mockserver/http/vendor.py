@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
 
-from . import errors as E
-from .errors import ErrorRow, ErrorTable, VendorError
+from mockserver.core import errors as E
+from mockserver.core.errors import ErrorRow, ErrorTable, VendorError
 
-from .store import RequestRecord, header_block
+from mockserver.core.store import RequestRecord, header_block
 
 if TYPE_CHECKING:
-    from .scenarios import SlowBody
-    from .services import Services
+    from mockserver.engine.scenarios import SlowBody
+    from mockserver.engine.services import Services
 
 Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
 ErrorRenderer = Callable[["Call | None", ErrorRow, str, Mapping[str, Any]], web.StreamResponse]

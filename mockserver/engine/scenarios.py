@@ -18,7 +18,7 @@ A scenario document is checked as a whole, first against ``schemas/scenario.sche
 then against the mounted vendors (their operations and error tables), before any of it is used,
 so a bad file never half-loads. ``magic_recipients: true`` and ``error_header: NAME`` expand, at
 load time, into rules for every vendor that ``mockserver.vendors.discover()`` found, through the
-:class:`~mockserver.vendor.Vendor` interface only, so vendors added later are covered unchanged.
+:class:`~mockserver.http.vendor.Vendor` interface only, so vendors added later are covered unchanged.
 
 Speed: the rules that can concern a (vendor, operation) are computed once per rule set and cached;
 a request with no candidate rule costs one dict look-up, and a candidate list made only of exact
@@ -41,21 +41,21 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import errors as E
-from .clock import parse_duration
-from .errors import ErrorRow, VendorError
-from .store import EXPIRED, FAILED, PENDING, REJECTED
-from .yamlfile import Located, YamlSyntaxError, format_path
-from .yamlfile import load as load_yaml
-from .yamlfile import loads as loads_yaml
+from mockserver.core import errors as E
+from mockserver.core.clock import parse_duration
+from mockserver.core.errors import ErrorRow, VendorError
+from mockserver.core.store import EXPIRED, FAILED, PENDING, REJECTED
+from mockserver.core.yamlfile import Located, YamlSyntaxError, format_path
+from mockserver.core.yamlfile import load as load_yaml
+from mockserver.core.yamlfile import loads as loads_yaml
 
 if TYPE_CHECKING:
-    from .clock import Clock
-    from .randomness import Randomness
-    from .store import Message
-    from .vendor import Call, Vendor
+    from mockserver.core.clock import Clock
+    from mockserver.core.randomness import Randomness
+    from mockserver.core.store import Message
+    from mockserver.http.vendor import Call, Vendor
 
-SCHEMA_PATH = Path(__file__).with_name("schemas") / "scenario.schema.json"
+SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "scenario.schema.json"
 
 FAULT_KINDS = ("connection_reset", "empty_response", "malformed_response", "timeout", "slow_body")
 ERROR_KINDS = E.GENERIC_KINDS + E.OPTIONAL_KINDS  # the ``@kind`` references
@@ -88,7 +88,7 @@ class Answer(Exception):
 
 
 class Fault(Exception):
-    """A network fault the vendor middleware performs on the connection (``mockserver.faults``)."""
+    """A network fault the vendor middleware performs on the connection (``mockserver.http.faults``)."""
 
     def __init__(self, kind: str, *, after: float | None = None, body: bytes = DEFAULT_GARBAGE, rule: str = "") -> None:
         super().__init__(kind)
@@ -459,7 +459,7 @@ def _operations(vendor: Vendor) -> tuple[str, ...]:
 
 def resolve_error(vendor: Vendor, ref: str) -> ErrorRow | None:
     """The row a scenario ``error:`` names for ``vendor``: a name, a code, or ``@kind`` (the
-    vendor's generic row of that kind, with the fallbacks described in ``mockserver.errors``)."""
+    vendor's generic row of that kind, with the fallbacks described in ``mockserver.core.errors``)."""
     if not ref.startswith("@"):
         return vendor.errors.find(ref)
     kind = ref[1:]
@@ -741,7 +741,7 @@ class ScenarioEngine:
 
     def load_startup(self, files: Iterable[str | Path]) -> None:
         """Load the start-up scenario (all files checked before any is used)."""
-        from .scenario_files import find_scenario
+        from mockserver.core.scenario_files import find_scenario
 
         # A shipped scenario may be named without its path: ``--scenario outage``.
         files = [p if Path(p).exists() else (find_scenario(str(p)) or p) for p in files]

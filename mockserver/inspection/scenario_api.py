@@ -24,9 +24,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .scenario_files import find_scenario, list_scenarios
-from .scenarios import ScenarioEngine, ScenarioError
-from .vendor import json_response
+from mockserver.core.scenario_files import find_scenario, list_scenarios
+from mockserver.engine.scenarios import ScenarioEngine, ScenarioError
+from mockserver.http.vendor import json_response
 
 JSON_TYPES = ("application/json",)
 
@@ -95,7 +95,7 @@ def register(app: web.Application, engine: ScenarioEngine) -> None:
             return _bad(["position is first or last"], "bad position")
         try:
             if kind == "text":
-                from .yamlfile import YamlSyntaxError, loads
+                from mockserver.core.yamlfile import YamlSyntaxError, loads
 
                 try:
                     data = loads(data, "<rule>").data

@@ -29,7 +29,7 @@ class Signer:
 
 def signers() -> dict[str, Signer]:
     """``vendor name -> Signer`` for every vendor that signs its requests."""
-    from .vendors import discover
+    from mockserver.vendors import discover
 
     found = {}
     for vendor in discover():

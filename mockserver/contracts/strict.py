@@ -2,7 +2,7 @@
 
 A vendor answers what it refuses with its own error, as always. Strict mode looks at the rest:
 every request a handler *accepted* (journal outcome ``ok``) is checked against the operation's
-``request`` and ``query`` schemas (:mod:`mockserver.contracts`), and each break (an unknown
+``request`` and ``query`` schemas (:mod:`mockserver.contracts.schemas`), and each break (an unknown
 field, a string where the document says int, an undocumented phone format) is recorded as a
 :class:`Violation`: ``GET /_mock/violations`` lists them and the answer carries
 ``X-Mock-Contract-Violation``.
@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from . import contracts
-from .vendor import FORM_TYPE
+from mockserver.contracts import schemas as contracts
+from mockserver.http.vendor import FORM_TYPE
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from .config import Config
-    from .vendor import Call, Vendor
+    from mockserver.core.config import Config
+    from mockserver.http.vendor import Call, Vendor
 
 HEADER = "X-Mock-Contract-Violation"
 MAX_KEPT = 10_000

@@ -17,10 +17,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .yamlfile import Located, YamlSyntaxError, format_path
-from .yamlfile import load as load_yaml
+from mockserver.core.yamlfile import Located, YamlSyntaxError, format_path
+from mockserver.core.yamlfile import load as load_yaml
 
-PACKAGE_DIR = Path(__file__).parent
+PACKAGE_DIR = Path(__file__).parent.parent  # mockserver/: the bundled config and core schemas
 DEFAULT_CONFIG = PACKAGE_DIR / "default_config.yaml"
 CORE_SCHEMA = PACKAGE_DIR / "schemas" / "config.schema.json"
 
@@ -77,7 +77,7 @@ def _read(path: Path) -> Located:
 
 
 def vendor_defaults() -> dict[str, Located]:
-    from .vendors import discover
+    from mockserver.vendors import discover
 
     found = {}
     for vendor in discover():
@@ -91,7 +91,7 @@ def check(located: Located) -> list[str]:
     """Problems of one config document (as given by a user), without merging defaults."""
     import json
 
-    from .vendors import discover
+    from mockserver.vendors import discover
 
     data = located.data if located.data is not None else {}
     problems = _problems(located, data, json.loads(CORE_SCHEMA.read_text(encoding="utf-8")))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .services import Services
-from .vendor import json_response
+from mockserver.engine.services import Services
+from mockserver.http.vendor import json_response
 
 
 def add_routes(app: web.Application, services: Services) -> None:
@@ -56,7 +56,7 @@ def add_routes(app: web.Application, services: Services) -> None:
 
     @routes.get("/openapi/{vendor}.json")
     async def document(request: web.Request) -> web.Response:
-        from .openapi import build
+        from mockserver.contracts.openapi import build
 
         vendor = services.vendors.get(request.match_info["vendor"])
         if vendor is None:

@@ -6,17 +6,17 @@ from dataclasses import dataclass, field
 from sys import intern
 from typing import TYPE_CHECKING, Any
 
-from .callbacks import CallbackSettings, Dispatcher
-from .clock import Clock
-from .config import Config
-from .delivery import Delivery, DeliveryTimings
-from .randomness import Randomness
-from .scenarios import ScenarioEngine
-from .store import Message, Store
-from .textparts import count_parts
+from mockserver.engine.callbacks import CallbackSettings, Dispatcher
+from mockserver.core.clock import Clock
+from mockserver.core.config import Config
+from mockserver.engine.delivery import Delivery, DeliveryTimings
+from mockserver.core.randomness import Randomness
+from mockserver.engine.scenarios import ScenarioEngine
+from mockserver.core.store import Message, Store
+from mockserver.core.textparts import count_parts
 
 if TYPE_CHECKING:
-    from .vendor import Vendor
+    from mockserver.http.vendor import Vendor
 
 
 @dataclass

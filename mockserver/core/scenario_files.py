@@ -11,7 +11,7 @@ def scenario_dirs() -> list[Path]:
     dirs = []
     if os.environ.get("MOCKSERVER_SCENARIOS_DIR"):
         dirs.append(Path(os.environ["MOCKSERVER_SCENARIOS_DIR"]))
-    dirs.append(Path(__file__).resolve().parent.parent / "scenarios")  # a checkout / editable install
+    dirs.append(Path(__file__).resolve().parents[2] / "scenarios")  # a checkout / editable install
     dirs.append(Path(sys.prefix) / "share" / "sms-mockserver" / "scenarios")  # pip install .
     return [d for d in dirs if d.is_dir()]
 

@@ -28,12 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .store import ACCEPTED, DELIVERED, EXPIRED, FAILED, FINAL_STATES, PENDING, REJECTED, SCHEDULED, SENT, Message
+from mockserver.core.store import ACCEPTED, DELIVERED, EXPIRED, FAILED, FINAL_STATES, PENDING, REJECTED, SCHEDULED, SENT, Message
 
 if TYPE_CHECKING:
-    from .clock import Clock
-    from .scenarios import ScenarioEngine
-    from .store import Store
+    from mockserver.core.clock import Clock
+    from mockserver.engine.scenarios import ScenarioEngine
+    from mockserver.core.store import Store
 
 log = logging.getLogger("mockserver.delivery")
 

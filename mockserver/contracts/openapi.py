@@ -1,4 +1,4 @@
-"""OpenAPI 3.1 documents built from the operation contracts (:mod:`mockserver.contracts`).
+"""OpenAPI 3.1 documents built from the operation contracts (:mod:`mockserver.contracts.schemas`).
 
 One document per vendor. Paths are the vendor's real paths; each mount gives two servers: the
 mock (``<base><prefix>``, first) and the real host (``https`` unless the host names a port, as
@@ -21,10 +21,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, contracts
+from mockserver import __version__
+from mockserver.contracts import schemas as contracts
 
 if TYPE_CHECKING:
-    from .vendor import Vendor
+    from mockserver.http.vendor import Vendor
 
 SCHEMES = {
     "basic": ("basicAuth", {"type": "http", "scheme": "basic", "description": "HTTP Basic: the account's credentials"}),
