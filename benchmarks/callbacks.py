@@ -48,7 +48,13 @@ def config_text(args: argparse.Namespace) -> str:
         "vendors": {
             "smartsmsbulk": {
                 "accounts": [
-                    {"userId": 42, "partnerId": 21, "apiKey": KEY, "senderIds": [25], "creditBalance": 10 * args.messages}
+                    {
+                        "userId": 42,
+                        "partnerId": 21,
+                        "apiKey": KEY,
+                        "senderIds": [25],
+                        "creditBalance": 10 * args.messages,
+                    }
                 ]
             }
         },

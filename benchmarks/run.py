@@ -95,7 +95,9 @@ class Source:
     def workload(self, start: int, count: int) -> Workload:
         samples = [self.make(n) for n in range(start, start + count)]
         first = samples[0]
-        return Workload(self.name, first.method, first.path, dict(first.headers), [s.body.decode() for s in samples], self.vendor)
+        return Workload(
+            self.name, first.method, first.path, dict(first.headers), [s.body.decode() for s in samples], self.vendor
+        )
 
 
 def sources(config: dict[str, Any]) -> list[Source]:
@@ -113,7 +115,9 @@ def sources(config: dict[str, Any]) -> list[Source]:
         Source("ThaiBulkSMS /sms x500", "thaibulksms", lambda n: t.sample_send(many, f"bench {n}"), size=50),
         Source("ANTS send", "ants", lambda n: a.sample_send(thai(n), f"bench {n}")),
         Source("FPT OTP push", "fpt", lambda n: f.sample_send(f"849{1_000_000 + n:08d}"[:11], f"bench {n}")),
-        Source("Voice postSMS", "voiceotp", lambda n: v.sample_send(f"0391{n % 1_000_000:06d}", f"{n % 1_000_000:06d}")),
+        Source(
+            "Voice postSMS", "voiceotp", lambda n: v.sample_send(f"0391{n % 1_000_000:06d}", f"{n % 1_000_000:06d}")
+        ),
     ]
 
 
@@ -236,7 +240,13 @@ def drive(base: str, work: Workload, connections: int, seconds: float) -> dict[s
             headers = "\n".join(f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in work.headers.items())
             script = Path(tmp, "load.lua")
             script.write_text(
-                WRK_SCRIPT % {"method": lua_string(work.method), "path": lua_string(work.path), "headers": headers, "file": lua_string(str(bodies))}
+                WRK_SCRIPT
+                % {
+                    "method": lua_string(work.method),
+                    "path": lua_string(work.path),
+                    "headers": headers,
+                    "file": lua_string(str(bodies)),
+                }
             )
             out = subprocess.run(
                 pinned(LOAD_CPU) + ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), base],
@@ -244,9 +254,28 @@ def drive(base: str, work: Workload, connections: int, seconds: float) -> dict[s
             ).stdout  # fmt: skip
         data = json.loads(out[out.index("WRKJSON") + 7 :].splitlines()[0])
         secs = data["us"] / 1e6
-        return {"requests": data["requests"], "seconds": secs, "errors": data["errors"], "p50_ms": data["p50_us"] / 1000, "p99_ms": data["p99_us"] / 1000}
-    job = {"url": base + work.path, "method": work.method, "headers": work.headers, "bodies": work.bodies, "connections": connections, "duration": seconds}
-    out = subprocess.run(pinned(LOAD_CPU) + [sys.executable, str(HERE / "loadgen.py")], input=json.dumps(job), capture_output=True, text=True, check=True).stdout
+        return {
+            "requests": data["requests"],
+            "seconds": secs,
+            "errors": data["errors"],
+            "p50_ms": data["p50_us"] / 1000,
+            "p99_ms": data["p99_us"] / 1000,
+        }
+    job = {
+        "url": base + work.path,
+        "method": work.method,
+        "headers": work.headers,
+        "bodies": work.bodies,
+        "connections": connections,
+        "duration": seconds,
+    }
+    out = subprocess.run(
+        pinned(LOAD_CPU) + [sys.executable, str(HERE / "loadgen.py")],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -292,14 +321,30 @@ def throughput(config_path: str, works: list[Workload], connections: int, second
                     "errors": errors,
                     "ceiling_rps": round(top_rps),
                     "ratio": round(rps / top_rps, 2),
-                    "ratio_rounds": [round((g["requests"] / g["seconds"]) / (t["requests"] / t["seconds"]), 2) for g, t in zip(gots, tops)],
+                    "ratio_rounds": [
+                        round((g["requests"] / g["seconds"]) / (t["requests"] / t["seconds"]), 2)
+                        for g, t in zip(gots, tops)
+                    ],
                 }
             )
-            print(f"  {work.name:<24} {rps:8,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  errors {errors}  ceiling {top_rps:8,.0f}  ratio {rps / top_rps:.2f}  (rounds {rows[-1]['ratio_rounds']})", flush=True)
+            print(
+                f"  {work.name:<24} {rps:8,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  errors {errors}  ceiling {top_rps:8,.0f}  ratio {rps / top_rps:.2f}  (rounds {rows[-1]['ratio_rounds']})",
+                flush=True,
+            )
         bulk = next(w for w in works if w.name.endswith("x500"))
         post(mock.base + "/_mock/reset")
         single = drive(mock.base, bulk, 1, seconds)
-        rows.append({"operation": bulk.name + " (1 connection)", "rps": round(single["requests"] / single["seconds"]), "p50_ms": round(single["p50_ms"], 2), "p99_ms": round(single["p99_ms"], 2), "errors": single["errors"] + vendor_errors(mock, bulk.vendor), "ceiling_rps": None, "ratio": None})
+        rows.append(
+            {
+                "operation": bulk.name + " (1 connection)",
+                "rps": round(single["requests"] / single["seconds"]),
+                "p50_ms": round(single["p50_ms"], 2),
+                "p99_ms": round(single["p99_ms"], 2),
+                "errors": single["errors"] + vendor_errors(mock, bulk.vendor),
+                "ceiling_rps": None,
+                "ratio": None,
+            }
+        )
         print(f"  {rows[-1]['operation']:<24} p50 {single['p50_ms']:.2f} ms", flush=True)
     finally:
         mock.stop()
@@ -344,7 +389,13 @@ def memory(config_path: str, works: list[Workload], messages: int) -> dict[str, 
         seconds = asyncio.run(_fill(mock.base, bulk, messages, 4))
         time.sleep(1.5)  # every message delivered: the lifecycle timers are gone
         health = json.loads(get(mock.base + "/_mock/health"))
-        return {"messages_sent": messages, "seconds": round(seconds, 1), "journal": health["messages"], "rss_start_mb": round(before, 1), "rss_mb": round(mock.rss_mb(), 1)}
+        return {
+            "messages_sent": messages,
+            "seconds": round(seconds, 1),
+            "journal": health["messages"],
+            "rss_start_mb": round(before, 1),
+            "rss_mb": round(mock.rss_mb(), 1),
+        }
     finally:
         mock.stop()
 
@@ -400,7 +451,14 @@ def delayed(config_path: str, works: list[Workload], seconds: float) -> dict[str
     try:
         total, errors = asyncio.run(_burst(mock.base, work, 500))
         load = drive(mock.base, work, 500, seconds)
-        return {"concurrent": 500, "delay_ms": 50, "burst_seconds": round(total, 3), "burst_errors": errors, "rps_at_500": round(load["requests"] / load["seconds"]), "p99_ms": round(load["p99_ms"], 1)}
+        return {
+            "concurrent": 500,
+            "delay_ms": 50,
+            "burst_seconds": round(total, 3),
+            "burst_errors": errors,
+            "rps_at_500": round(load["requests"] / load["seconds"]),
+            "p99_ms": round(load["p99_ms"], 1),
+        }
     finally:
         mock.stop()
         os.unlink(f.name)
@@ -419,7 +477,13 @@ def machine() -> dict[str, Any]:
         speed = "uvloop"
     except ImportError:
         speed = "asyncio"
-    return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version(), "loop": speed, "load": "wrk" if shutil.which("wrk") else "loadgen.py"}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "loop": speed,
+        "load": "wrk" if shutil.which("wrk") else "loadgen.py",
+    }
 
 
 def main() -> int:
@@ -440,7 +504,9 @@ def main() -> int:
         works = workloads(config, 20_000 if args.quick else 100_000)
         if "throughput" in parts:
             per_round = 1 if args.quick else 3
-            print(f"throughput ({args.connections} connections, {ROUNDS} rounds of {per_round} s per side):", flush=True)
+            print(
+                f"throughput ({args.connections} connections, {ROUNDS} rounds of {per_round} s per side):", flush=True
+            )
             results["throughput"] = throughput(f.name, works, args.connections, per_round)
         if "startup" in parts:
             results["startup_s"] = round(startup(f.name, 3 if args.quick else 5), 3)
@@ -468,26 +534,38 @@ def print_table(results: dict[str, Any]) -> None:
     print()
     rows = results.get("throughput") or []
     if rows:
-        print(f"| {'operation':<38} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} | {'ceiling':>8} | {'ratio':>5} |")
+        print(
+            f"| {'operation':<38} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} | {'ceiling':>8} | {'ratio':>5} |"
+        )
         print(f"|{'-' * 40}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 10}|{'-' * 7}|")
         for r in rows:
             ceiling = f"{r['ceiling_rps']:,}" if r["ceiling_rps"] else "-"
             ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
-            print(f"| {r['operation']:<38} | {r['rps']:>8,} | {r['p50_ms']:>7.2f} | {r['p99_ms']:>7.2f} | {r['errors']:>6} | {ceiling:>8} | {ratio:>5} |")
+            print(
+                f"| {r['operation']:<38} | {r['rps']:>8,} | {r['p50_ms']:>7.2f} | {r['p99_ms']:>7.2f} | {r['errors']:>6} | {ceiling:>8} | {ratio:>5} |"
+            )
     if "startup_s" in results:
         print(f"\nready to serve after start: {results['startup_s']:.3f} s")
     if "memory" in results:
         m = results["memory"]
-        print(f"RSS after {m['messages_sent']:,} journaled messages (cap {m['journal']:,}): {m['rss_mb']} MB (at start {m['rss_start_mb']} MB)")
+        print(
+            f"RSS after {m['messages_sent']:,} journaled messages (cap {m['journal']:,}): {m['rss_mb']} MB (at start {m['rss_start_mb']} MB)"
+        )
     if "callbacks" in results:
         c = results["callbacks"]
-        print(f"callbacks: {c['reports_per_s']:,.0f} reports/s, lost {c['lost']}, doubled {c['doubled']} ({c['messages']:,} messages)")
+        print(
+            f"callbacks: {c['reports_per_s']:,.0f} reports/s, lost {c['lost']}, doubled {c['doubled']} ({c['messages']:,} messages)"
+        )
     if "burst" in results:
         b = results["burst"]
-        print(f"10,000-message burst journaled and delivered (callbacks received): {b['burst_seconds']} s, lost {b['lost']}")
+        print(
+            f"10,000-message burst journaled and delivered (callbacks received): {b['burst_seconds']} s, lost {b['lost']}"
+        )
     if "delay" in results:
         d = results["delay"]
-        print(f"500 concurrent requests delayed 50 ms: {d['burst_seconds']} s in all; {d['rps_at_500']:,} req/s at 500 connections")
+        print(
+            f"500 concurrent requests delayed 50 ms: {d['burst_seconds']} s in all; {d['rps_at_500']:,} req/s at 500 connections"
+        )
 
 
 if __name__ == "__main__":

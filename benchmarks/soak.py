@@ -77,8 +77,15 @@ def soak(config_path: str, args: argparse.Namespace, config: dict[str, Any]) -> 
         health = json.loads(get(server.base + "/_mock/health"))
         cap = health["journal_size"]
         rss_start = server.rss_mb()
-        print(f"soak: {args.minutes:g} min, {args.every} s slices, {args.connections} connections, journal cap {cap:,}, RSS at start {rss_start:.1f} MB", flush=True)
-        print(f"{'t s':>6} {'operation':<22} {'requests':>10} {'req/s':>7} {'errors':>6} {'RSS MB':>7} " + " ".join(f"{k:>9}" for k in CAPPED), flush=True)
+        print(
+            f"soak: {args.minutes:g} min, {args.every} s slices, {args.connections} connections, journal cap {cap:,}, RSS at start {rss_start:.1f} MB",
+            flush=True,
+        )
+        print(
+            f"{'t s':>6} {'operation':<22} {'requests':>10} {'req/s':>7} {'errors':>6} {'RSS MB':>7} "
+            + " ".join(f"{k:>9}" for k in CAPPED),
+            flush=True,
+        )
         samples: list[dict[str, Any]] = []
         requests = errors = checked = refused = 0
         busy = 0.0
@@ -122,7 +129,15 @@ def soak(config_path: str, args: argparse.Namespace, config: dict[str, Any]) -> 
     return summarize(samples, cap, rss_start, elapsed, busy, checked, args)
 
 
-def summarize(samples: list[dict[str, Any]], cap: int, rss_start: float, elapsed: float, busy: float, checked: int, args: argparse.Namespace) -> dict[str, Any]:
+def summarize(
+    samples: list[dict[str, Any]],
+    cap: int,
+    rss_start: float,
+    elapsed: float,
+    busy: float,
+    checked: int,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
     last = samples[-1] if samples else {"requests": 0, "errors": 0, "vendor_errors": 0, "rss_mb": rss_start}
     rss = [s["rss_mb"] for s in samples] or [rss_start]
     # Second half: from the first sample at or past half the run to the last one.
@@ -162,25 +177,44 @@ def summarize(samples: list[dict[str, Any]], cap: int, rss_start: float, elapsed
 def report(result: dict[str, Any]) -> None:
     cap, rss, peaks = result["journal_size"], result["rss_mb"], result["journal_max"]
     print()
-    print(f"requests       {result['requests']:,} in {result['seconds']} s ({result['rps']:,} req/s; {result['load_seconds']} s under load)")
-    print(f"errors         {result['errors']} transport/non-2xx, {result['vendor_errors']} vendor errors among {result['requests_checked_for_vendor_errors']:,} requests checked")
+    print(
+        f"requests       {result['requests']:,} in {result['seconds']} s ({result['rps']:,} req/s; {result['load_seconds']} s under load)"
+    )
+    print(
+        f"errors         {result['errors']} transport/non-2xx, {result['vendor_errors']} vendor errors among {result['requests_checked_for_vendor_errors']:,} requests checked"
+    )
     print("journal max    " + ", ".join(f"{k} {peaks[k]:,}" for k in CAPPED) + f" (cap {cap:,})")
     full = result["journal_full_at_s"]
-    print(f"journal full   {'at ' + str(full) + ' s' if full is not None else 'never (raise --minutes or lower --journal-size)'}")
-    print(f"RSS MB         start {rss['start']}, first sample {rss['first_sample']}, peak {rss['peak']}, end {rss['end']}")
-    print(f"RSS growth     {rss['second_half_growth']:+.1f} MB over the second half (from {rss['second_half_from_s']} s)")
+    print(
+        f"journal full   {'at ' + str(full) + ' s' if full is not None else 'never (raise --minutes or lower --journal-size)'}"
+    )
+    print(
+        f"RSS MB         start {rss['start']}, first sample {rss['first_sample']}, peak {rss['peak']}, end {rss['end']}"
+    )
+    print(
+        f"RSS growth     {rss['second_half_growth']:+.1f} MB over the second half (from {rss['second_half_from_s']} s)"
+    )
     print(f"holds          {'yes' if result['holds'] else 'NO'}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the run (default 10)")
-    parser.add_argument("--every", type=int, default=10, help="seconds per load slice, one sample after each (default 10)")
-    parser.add_argument("--journal-size", type=int, default=None, help="passed to `serve` (default: the server's, 100000)")
+    parser.add_argument(
+        "--every", type=int, default=10, help="seconds per load slice, one sample after each (default 10)"
+    )
+    parser.add_argument(
+        "--journal-size", type=int, default=None, help="passed to `serve` (default: the server's, 100000)"
+    )
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--json", default=str(HERE / "soak.json"), help="where to write the figures")
     args = parser.parse_args()
-    if args.minutes <= 0 or args.every < 1 or args.connections < 1 or (args.journal_size is not None and args.journal_size < 1):
+    if (
+        args.minutes <= 0
+        or args.every < 1
+        or args.connections < 1
+        or (args.journal_size is not None and args.journal_size < 1)
+    ):
         parser.error("--minutes must be > 0, --every, --connections and --journal-size >= 1")
     config = bench_config()
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:

@@ -26,12 +26,12 @@ from aiohttp.web_urldispatcher import (
 )
 
 from mockserver.core import errors as E
-from mockserver.http import faults
 from mockserver.core.config import Config, build_config, config_from_dict, load_config
 from mockserver.core.errors import VendorError
+from mockserver.core.store import RequestLog
 from mockserver.engine.scenarios import CURRENT, Answer, Fault
 from mockserver.engine.services import Services
-from mockserver.core.store import RequestLog
+from mockserver.http import faults
 from mockserver.http.vendor import Call, Mount, Operation, Vendor
 
 SERVICES = web.AppKey("services", Services)
@@ -206,7 +206,9 @@ def _vendor_server(vendor: Vendor, mount: Mount):
         latency = (perf_counter() - started) * 1000
         operation = call.operation.name if call is not None else None
         # The path is interned: a journal of 100,000 requests holds a handful of distinct paths.
-        store.log_request(RequestLog(clock.now(), name, operation, request.method, intern(request.path), status, outcome, latency))
+        store.log_request(
+            RequestLog(clock.now(), name, operation, request.method, intern(request.path), status, outcome, latency)
+        )
         if access_log.isEnabledFor(logging.INFO):
             operation = operation or "-"
             access_log.info(

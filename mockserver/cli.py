@@ -74,11 +74,21 @@ SERVE_OPTIONS = (
         "default: default.yaml",
     ),
     Option("--seed", "MOCKSERVER_SEED", int, None, "seed for ids, codes, probabilities and timings"),
-    Option("--clock", "MOCKSERVER_CLOCK", _choice("real", "frozen"), "real", "real, or frozen until moved by /_mock/clock"),
+    Option(
+        "--clock", "MOCKSERVER_CLOCK", _choice("real", "frozen"), "real", "real, or frozen until moved by /_mock/clock"
+    ),
     Option("--journal-size", "MOCKSERVER_JOURNAL_SIZE", int, None, "messages kept in the journal (default 100000)"),
-    Option("--log-format", "MOCKSERVER_LOG_FORMAT", _choice("text", "json"), "text", "access log as text or JSON lines"),
+    Option(
+        "--log-format", "MOCKSERVER_LOG_FORMAT", _choice("text", "json"), "text", "access log as text or JSON lines"
+    ),
     Option("--quiet", "MOCKSERVER_QUIET", _bool, False, "no access log"),
-    Option("--strict", "MOCKSERVER_STRICT", _bool, False, "record requests that break a vendor's documented contract (/_mock/violations)"),
+    Option(
+        "--strict",
+        "MOCKSERVER_STRICT",
+        _bool,
+        False,
+        "record requests that break a vendor's documented contract (/_mock/violations)",
+    ),
     Option(
         "--fail-on-violation",
         "MOCKSERVER_FAIL_ON_VIOLATION",
@@ -116,7 +126,11 @@ def _resolve_serve_options(args: argparse.Namespace, parser: argparse.ArgumentPa
         given = getattr(args, dest)
         try:
             if given is not None:
-                value = given if opt.flag in (*BOOLEAN_FLAGS, "--scenario") or opt.convert in (str, int) else opt.convert(given)
+                value = (
+                    given
+                    if opt.flag in (*BOOLEAN_FLAGS, "--scenario") or opt.convert in (str, int)
+                    else opt.convert(given)
+                )
             elif env.get(opt.env, "") != "":
                 value = opt.convert(env[opt.env])
             else:
@@ -129,7 +143,9 @@ def _resolve_serve_options(args: argparse.Namespace, parser: argparse.ArgumentPa
 
 # -- the parser ----------------------------------------------------------------------------------------
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    parser = argparse.ArgumentParser(prog="mockserver", description="Mock server for Thai and Vietnamese SMS provider APIs.")
+    parser = argparse.ArgumentParser(
+        prog="mockserver", description="Mock server for Thai and Vietnamese SMS provider APIs."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     subs = {}
 
@@ -154,11 +170,15 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     )
     checksum.add_argument("vendor", nargs="?")
     checksum.add_argument("operation", nargs="?")
-    checksum.add_argument("--config", type=Path, help="config to look the secret up in (default: the bundled demo accounts)")
+    checksum.add_argument(
+        "--config", type=Path, help="config to look the secret up in (default: the bundled demo accounts)"
+    )
     checksum.add_argument("--explain", action="store_true", help="also print the exact text that is hashed")
 
     health = subs["health"] = sub.add_parser("health", help="exit 0 when a running server answers /_mock/health")
-    health.add_argument("--url", help="base URL (default: from MOCKSERVER_HOST and MOCKSERVER_PORT, else 127.0.0.1:8080)")
+    health.add_argument(
+        "--url", help="base URL (default: from MOCKSERVER_HOST and MOCKSERVER_PORT, else 127.0.0.1:8080)"
+    )
     health.add_argument("--timeout", type=float, default=3.0)
 
     show = subs["config"] = sub.add_parser("config", help="print the effective config")
@@ -170,7 +190,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
 
     contract = subs["contract"] = sub.add_parser("contract", help="contract checks")
     contract_sub = contract.add_subparsers(dest="contract_command", required=True)
-    drift = contract_sub.add_parser("check", help="report where recorded traffic (HAR or JSON Lines) differs from the schemas")
+    drift = contract_sub.add_parser(
+        "check", help="report where recorded traffic (HAR or JSON Lines) differs from the schemas"
+    )
     drift.add_argument("file", type=Path)
     drift.add_argument("--json", action="store_true", help="the report as JSON")
     return parser, subs
@@ -219,7 +241,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line; an access-log line carries its fields (vendor, operation, ...)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        data = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        data = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             data.update(fields)
@@ -326,7 +353,10 @@ def _violations_exit(app) -> int:
         return 0
     print(f"mockserver: {checker.total} contract violation(s) recorded", file=sys.stderr)
     for v in list(checker.violations)[-20:]:
-        print(f"  {v.vendor} {v.operation} {v.location}.{v.field}: expected {v.expected}, got {v.got} (request {v.request_id})", file=sys.stderr)
+        print(
+            f"  {v.vendor} {v.operation} {v.location}.{v.field}: expected {v.expected}, got {v.got} (request {v.request_id})",
+            file=sys.stderr,
+        )
     return 1
 
 
@@ -415,9 +445,9 @@ def _validate(args: argparse.Namespace) -> int:
     """Config and scenario files; scenarios are also checked against the mounted vendors (their
     operations and error tables). Problems print as ``file:line:col: rule NAME: what``."""
     from mockserver.core.config import check
+    from mockserver.core.yamlfile import YamlSyntaxError, load
     from mockserver.engine.scenarios import check as check_scenario
     from mockserver.engine.scenarios import looks_like_scenario
-    from mockserver.core.yamlfile import YamlSyntaxError, load
 
     vendors = None
     bad = 0
@@ -557,7 +587,9 @@ def _checksum(args: argparse.Namespace) -> int:
         return fail(f"{exc}\n  usage: mockserver checksum {args.vendor} {args.operation} {usage}")
     unknown = sorted(set(values) - set(fields) - {signer.secret})
     if unknown:
-        return fail(f"{args.operation} does not sign {', '.join(unknown)}\n  usage: mockserver checksum {args.vendor} {args.operation} {usage}")
+        return fail(
+            f"{args.operation} does not sign {', '.join(unknown)}\n  usage: mockserver checksum {args.vendor} {args.operation} {usage}"
+        )
     secret = values.pop(signer.secret, None)
     if secret is None:
         config = _load_config(args.config)
@@ -587,7 +619,7 @@ def _health(args: argparse.Namespace) -> int:
         url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     target = url.rstrip("/") + "/_mock/health"
     try:
-        with urllib.request.urlopen(target, timeout=args.timeout) as response:  # noqa: S310 - our own URL
+        with urllib.request.urlopen(target, timeout=args.timeout) as response:
             data = json.loads(response.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         print(f"unhealthy: {target}: {getattr(exc, 'reason', exc)}", file=sys.stderr)

@@ -39,9 +39,9 @@ from aiohttp import web
 from mockserver.app import SERVICES, create_app
 from mockserver.core.clock import parse_duration, parse_instant
 from mockserver.core.config import Config
+from mockserver.core.yamlfile import Located, YamlSyntaxError, loads
 from mockserver.engine.scenarios import Rule, ScenarioError, validate
 from mockserver.engine.services import Services
-from mockserver.core.yamlfile import Located, YamlSyntaxError, loads
 
 T = TypeVar("T")
 
@@ -103,8 +103,10 @@ class _StartupScenarios:
             return
         if isinstance(scenario, os.PathLike) or _is_file_name(scenario):
             self.files = [scenario]  # type: ignore[list-item]
-        elif isinstance(scenario, (list, tuple)) and scenario and all(
-            isinstance(s, os.PathLike) or _is_file_name(s) for s in scenario
+        elif (
+            isinstance(scenario, (list, tuple))
+            and scenario
+            and all(isinstance(s, os.PathLike) or _is_file_name(s) for s in scenario)
         ):
             self.files = list(scenario)
         else:
@@ -335,9 +337,7 @@ class MockServer:
 
     def messages(self, vendor: str | None = None, phone: str | None = None, **filters: Any) -> list[dict[str, Any]]:
         """Accepted messages, newest first (``status=``, ``account=``, ``since=``, ``limit=`` too)."""
-        return self._call(
-            lambda s: [m.to_dict() for m in s.store.find_messages(vendor=vendor, phone=phone, **filters)]
-        )
+        return self._call(lambda s: [m.to_dict() for m in s.store.find_messages(vendor=vendor, phone=phone, **filters)])
 
     def message(self, message_id: str) -> dict[str, Any] | None:
         """One message with the exact request it came from."""
@@ -375,7 +375,9 @@ class MockServer:
 
     def requests(self, vendor: str | None = None) -> list[dict[str, Any]]:
         """The request journal, newest first: vendor, operation, status, outcome, latency."""
-        return self._call(lambda s: [r.to_dict() for r in reversed(s.store.requests) if vendor is None or r.vendor == vendor])
+        return self._call(
+            lambda s: [r.to_dict() for r in reversed(s.store.requests) if vendor is None or r.vendor == vendor]
+        )
 
     def deliver(self, message_id: str, status: str = "delivered", code: str | None = None) -> dict[str, Any]:
         """Move a message to a final state now (its delivery report fires)."""

@@ -124,7 +124,9 @@ class ReadmeRun:
                 del args[i : i + 2]
         cmd = [sys.executable, "-m", "mockserver", "serve", *args, "--host", "127.0.0.1", "--port", "0"]
         log = open(self.workdir / ".server.log", "w")  # noqa: SIM115 - closed with the process
-        self.server = subprocess.Popen(cmd, cwd=self.workdir, env=self.env, stdout=subprocess.PIPE, stderr=log, text=True)
+        self.server = subprocess.Popen(
+            cmd, cwd=self.workdir, env=self.env, stdout=subprocess.PIPE, stderr=log, text=True
+        )
         assert self.server.stdout is not None
         for line in self.server.stdout:
             found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
@@ -157,7 +159,9 @@ class ReadmeRun:
     def run(self, argv: list[str], block: Block) -> str:
         out_path = self.workdir / ".block.out"
         with open(out_path, "w") as out:  # a file, not a pipe: background jobs must not hold us up
-            proc = subprocess.Popen(argv, cwd=self.workdir, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                argv, cwd=self.workdir, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
             self.groups.append(proc.pid)
             try:
                 code = proc.wait(BLOCK_TIMEOUT)
@@ -225,7 +229,18 @@ def test_readme_block(block: Block, readme_run: ReadmeRun) -> None:
         path.write_text(text, encoding="utf-8")
         # `-p` stands in for the pytest11 entry point that `pip install` registers
         output = readme_run.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "mockserver.pytest_plugin", "-p", "no:cacheprovider", path.name], block
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "mockserver.pytest_plugin",
+                "-p",
+                "no:cacheprovider",
+                path.name,
+            ],
+            block,
         )
         assert re.search(r"\d+ passed", output) and "failed" not in output, output
     elif kind == "":
@@ -245,7 +260,7 @@ def test_the_harness_catches_a_wrong_expectation(readme_run: ReadmeRun) -> None:
     (block,) = blocks('<!-- tested -->\n```sh\ncurl -s http://127.0.0.1:8080/_mock/health\n# => "status":"down"\n```\n')
     text = readme_run.rewrite(block.text)
     output = readme_run.run(["bash", "-e", "-c", text], block)
-    check_expectations(Block(block.line, block.lang, '# => "status":"ok"', "tested", ""), "# => \"status\":\"ok\"", output)
+    check_expectations(Block(block.line, block.lang, '# => "status":"ok"', "tested", ""), '# => "status":"ok"', output)
     with pytest.raises(AssertionError, match="expected output"):
         check_expectations(block, text, output)
     with pytest.raises(AssertionError, match="exited 1"):

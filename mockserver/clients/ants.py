@@ -143,12 +143,19 @@ class AntsClient(HttpClient):
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         super().__init__(base_url, session)
-        token = base64.b64encode(f"{username}:{password}".encode("utf-8")).decode("ascii")
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
         self.authorization = f"Basic {token}"
         self.xml = xml
 
-    async def call(self, method: str, path: str, body: Mapping[str, Any] | None = None, *,
-                   params: Mapping[str, str] | None = None, root: str = "REQUEST") -> Any:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        params: Mapping[str, str] | None = None,
+        root: str = "REQUEST",
+    ) -> Any:
         """One request; the parsed answer, or :class:`AntsError`."""
         kind = "application/xml" if self.xml else "application/json"
         headers = {"Accept": kind, "Authorization": self.authorization}
@@ -156,7 +163,9 @@ class AntsClient(HttpClient):
         if body is not None:
             headers["Content-Type"] = f"{kind}; charset=utf-8"
             data = xml_document(root, body) if self.xml else json.dumps(body, ensure_ascii=False).encode("utf-8")
-        async with self.session.request(method, self.base_url + path, data=data, params=params, headers=headers) as resp:
+        async with self.session.request(
+            method, self.base_url + path, data=data, params=params, headers=headers
+        ) as resp:
             raw = await resp.read()
             is_xml = "xml" in resp.headers.get("Content-Type", "")
             parsed = (parse_xml(raw) if is_xml else json.loads(raw, parse_float=Decimal)) if raw else None
@@ -172,9 +181,19 @@ class AntsClient(HttpClient):
         body["messages"] = list(messages)
         return await self.call("POST", "/sms/send", body, root="SMS")
 
-    async def send_sms(self, sender: str, to: Iterable[str] | str, text: str, *, message_ids: Iterable[str] | None = None,
-                       notify_url: str | None = None, notify_content_type: str | None = None,
-                       callback_data: str | None = None, shorturl: str | None = None, bulk_id: str | None = None) -> dict[str, Any]:
+    async def send_sms(
+        self,
+        sender: str,
+        to: Iterable[str] | str,
+        text: str,
+        *,
+        message_ids: Iterable[str] | None = None,
+        notify_url: str | None = None,
+        notify_content_type: str | None = None,
+        callback_data: str | None = None,
+        shorturl: str | None = None,
+        bulk_id: str | None = None,
+    ) -> dict[str, Any]:
         """One text to one or more numbers."""
         numbers = [to] if isinstance(to, str) else list(to)
         ids = list(message_ids) if message_ids is not None else [None] * len(numbers)
@@ -183,17 +202,37 @@ class AntsClient(HttpClient):
             "destinations": [{"to": n, **({"messageId": i} if i else {})} for n, i in zip(numbers, ids, strict=True)],
             "text": text,
         }
-        for key, value in (("shorturl", shorturl), ("notifyUrl", notify_url), ("notifyContentType", notify_content_type),
-                           ("callbackData", callback_data)):
+        for key, value in (
+            ("shorturl", shorturl),
+            ("notifyUrl", notify_url),
+            ("notifyContentType", notify_content_type),
+            ("callbackData", callback_data),
+        ):
             if value is not None:
                 message[key] = value
         return await self.send([message], bulk_id)
 
-    async def loginfo(self, *, bulk_id: str | None = None, message_id: str | None = None, mobile: str | None = None,
-                      send_date_start: str | None = None, send_date_end: str | None = None) -> list[dict[str, Any]]:
+    async def loginfo(
+        self,
+        *,
+        bulk_id: str | None = None,
+        message_id: str | None = None,
+        mobile: str | None = None,
+        send_date_start: str | None = None,
+        send_date_end: str | None = None,
+    ) -> list[dict[str, Any]]:
         """``GET /sms/loginfo``: the messages of the last 48 hours matching the filters."""
-        params = {k: v for k, v in (("bulkId", bulk_id), ("messageId", message_id), ("mobile", mobile),
-                                     ("sendDateStart", send_date_start), ("sendDateEnd", send_date_end)) if v}
+        params = {
+            k: v
+            for k, v in (
+                ("bulkId", bulk_id),
+                ("messageId", message_id),
+                ("mobile", mobile),
+                ("sendDateStart", send_date_start),
+                ("sendDateEnd", send_date_end),
+            )
+            if v
+        }
         return await self.call("GET", "/sms/loginfo", params=params)
 
     async def preview(self, message: str) -> dict[str, Any]:
@@ -207,10 +246,21 @@ class AntsClient(HttpClient):
         return list(found["senders"])
 
     # -- OTP ---------------------------------------------------------------------------------------
-    async def request_otp(self, otc_id: str, mobile: str, *, notify_url: str | None = None,
-                          notify_content_type: str | None = None, callback_data: str | None = None) -> dict[str, Any]:
+    async def request_otp(
+        self,
+        otc_id: str,
+        mobile: str,
+        *,
+        notify_url: str | None = None,
+        notify_content_type: str | None = None,
+        callback_data: str | None = None,
+    ) -> dict[str, Any]:
         body = {"otcId": otc_id, "mobile": mobile}
-        for key, value in (("notifyUrl", notify_url), ("notifyContentType", notify_content_type), ("callbackData", callback_data)):
+        for key, value in (
+            ("notifyUrl", notify_url),
+            ("notifyContentType", notify_content_type),
+            ("callbackData", callback_data),
+        ):
             if value is not None:
                 body[key] = value
         return await self.call("POST", "/otp/requestOTP", body, root="OTP")

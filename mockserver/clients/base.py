@@ -12,7 +12,9 @@ import aiohttp
 
 
 class HttpClient:
-    def __init__(self, base_url: str, session: aiohttp.ClientSession | None = None, timeout: float | None = None) -> None:
+    def __init__(
+        self, base_url: str, session: aiohttp.ClientSession | None = None, timeout: float | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = session
         self._own_session = session is None

@@ -82,7 +82,6 @@ class FptClient(HttpClient):
         self._tokens: dict[str, _CachedToken] = {}
         self.token_requests = 0  # how many times a token was fetched (for tests and logs)
 
-
     # -- transport ---------------------------------------------------------------------------
     async def _post(self, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Any:
         async with self.session.post(self.base_url + path, json=dict(body), headers=headers) as response:

@@ -20,8 +20,8 @@ from typing import Any
 
 import aiohttp
 
-from mockserver.vendors.smartsmsbulk.checksums import checksum
 from mockserver.clients.base import HttpClient
+from mockserver.vendors.smartsmsbulk.checksums import checksum
 
 PATHS = {
     "send_sms": "/api/v2/SendSMS",
@@ -92,7 +92,9 @@ class SmartSMSBulkClient(HttpClient):
         self.raise_on_error = raise_on_error
 
     # -- operations --------------------------------------------------------------------------
-    def sms_body(self, phone_no: str, message: str, *, sender_id: int, callback_url: str | None = None) -> dict[str, Any]:
+    def sms_body(
+        self, phone_no: str, message: str, *, sender_id: int, callback_url: str | None = None
+    ) -> dict[str, Any]:
         """One SendSMS body (also one SendBulkSMS item), with its chksum."""
         body: dict[str, Any] = {
             "phoneNo": phone_no,
@@ -106,8 +108,12 @@ class SmartSMSBulkClient(HttpClient):
         body["chksum"] = checksum("send_sms", body, self.api_key)
         return body
 
-    async def send_sms(self, phone_no: str, message: str, *, sender_id: int, callback_url: str | None = None) -> dict[str, Any]:
-        return await self._post("send_sms", self.sms_body(phone_no, message, sender_id=sender_id, callback_url=callback_url))
+    async def send_sms(
+        self, phone_no: str, message: str, *, sender_id: int, callback_url: str | None = None
+    ) -> dict[str, Any]:
+        return await self._post(
+            "send_sms", self.sms_body(phone_no, message, sender_id=sender_id, callback_url=callback_url)
+        )
 
     async def send_bulk(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         """``items`` are :meth:`sms_body` results (at most 100)."""
@@ -121,7 +127,12 @@ class SmartSMSBulkClient(HttpClient):
     async def otp_send(
         self, otp_id: str, phone_no: str, *, otp_code: str | None = None, ref_code: str | None = None
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"otpId": otp_id, "phoneNo": phone_no, "userId": self.user_id, "partnerId": self.partner_id}
+        body: dict[str, Any] = {
+            "otpId": otp_id,
+            "phoneNo": phone_no,
+            "userId": self.user_id,
+            "partnerId": self.partner_id,
+        }
         body["chksum"] = checksum("otp_send", body, self.api_key)
         if otp_code is not None:
             body["otpCode"] = otp_code
@@ -130,7 +141,9 @@ class SmartSMSBulkClient(HttpClient):
         return await self._post("otp_send", body)
 
     async def otp_verify(self, otp_id: str, phone_no: str, ref_code: str, otp_code: str) -> dict[str, Any]:
-        return await self._post("otp_verify", {"otpId": otp_id, "phoneNo": phone_no, "refCode": ref_code, "otpCode": otp_code})
+        return await self._post(
+            "otp_verify", {"otpId": otp_id, "phoneNo": phone_no, "refCode": ref_code, "otpCode": otp_code}
+        )
 
     async def check_balance(self, timestamp: int | None = None) -> dict[str, Any]:
         ts = int(time.time()) if timestamp is None else timestamp
@@ -139,7 +152,9 @@ class SmartSMSBulkClient(HttpClient):
         return await self._post("check_balance", body)
 
     # -- transport ---------------------------------------------------------------------------
-    async def _post(self, operation: str, body: Any, *, status_key: str = "status", detail_key: str = "detail") -> dict[str, Any]:
+    async def _post(
+        self, operation: str, body: Any, *, status_key: str = "status", detail_key: str = "detail"
+    ) -> dict[str, Any]:
         async with self.session.post(self.base_url + PATHS[operation], json=body) as resp:
             answer = await resp.json(content_type=None)
         if self.raise_on_error and isinstance(answer, dict) and answer.get(status_key) == "ERR":

@@ -76,7 +76,9 @@ class SendResult:
             remaining_credit=data["remaining_credit"],
             total_use_credit=data["total_use_credit"],
             credit_type=data["credit_type"],
-            phone_number_list=tuple(SentNumber(p["number"], p["message_id"], p["used_credit"]) for p in data["phone_number_list"]),
+            phone_number_list=tuple(
+                SentNumber(p["number"], p["message_id"], p["used_credit"]) for p in data["phone_number_list"]
+            ),
             bad_phone_number_list=tuple(BadNumber(b["number"], b["message"]) for b in data["bad_phone_number_list"]),
         )
 
@@ -138,9 +140,7 @@ class ThaiBulkSMSClient(HttpClient):
         self._headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
 
     async def _call(self, method: str, path: str, **kw: Any) -> Any:
-        async with self.session.request(
-            method, self.base_url + path, headers=self._headers, **kw
-        ) as resp:
+        async with self.session.request(method, self.base_url + path, headers=self._headers, **kw) as resp:
             data = await resp.json(content_type=None)
             if resp.status >= 400 or (isinstance(data, dict) and "error" in data):
                 err = data.get("error", {}) if isinstance(data, dict) else {}
@@ -170,7 +170,9 @@ class ThaiBulkSMSClient(HttpClient):
             form["force"] = force
         if scheduled_delivery is not None:
             form["scheduled_delivery"] = (
-                scheduled_delivery.isoformat(timespec="seconds") if isinstance(scheduled_delivery, datetime) else scheduled_delivery
+                scheduled_delivery.isoformat(timespec="seconds")
+                if isinstance(scheduled_delivery, datetime)
+                else scheduled_delivery
             )
         if shorten_url is not None:
             form["shorten_url"] = "true" if shorten_url else "false"

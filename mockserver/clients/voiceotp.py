@@ -26,7 +26,6 @@ from typing import Any
 import aiohttp
 
 from mockserver.clients.base import HttpClient
-
 from mockserver.vendors.voiceotp.errors import (
     CHECK_BALANCE_BY_CODE,
     CHECK_VOICE_BY_CODE,
@@ -178,7 +177,9 @@ class VoiceOtpClient(HttpClient):
         return {"username": self.username, "pass": self.password, "key": self.key}
 
     async def _post(self, operation: str, body: dict[str, Any]) -> tuple[int, str]:
-        async with self.session.post(f"{self.base_url}/{operation}", json=body, timeout=self._request_timeout) as response:
+        async with self.session.post(
+            f"{self.base_url}/{operation}", json=body, timeout=self._request_timeout
+        ) as response:
             return response.status, await response.text()
 
     async def send(self, phone: str, code: str, *, sender: str | None = None) -> SendResult:

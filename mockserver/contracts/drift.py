@@ -105,7 +105,8 @@ def _from_line(data: Mapping[str, Any]) -> Exchange:
         request_media=_media(req_headers, "application/json" if isinstance(req_body, dict | list) else None),
         request_body=_body(req_body),
         status=int(resp.get("status") or 0),
-        response_media=_media(resp_headers, "application/json" if isinstance(resp_body, dict | list) else "text/plain") or "",
+        response_media=_media(resp_headers, "application/json" if isinstance(resp_body, dict | list) else "text/plain")
+        or "",
         response_body=_body(resp_body),
     )
 
@@ -127,7 +128,7 @@ def read_traffic(path: Path) -> list[Exchange]:
         except ValueError as exc:
             raise TrafficError(f"{path}:{number}: not JSON ({exc})") from None
         if not isinstance(data, Mapping) or "request" not in data:
-            raise TrafficError(f"{path}:{number}: expected {{\"request\": ..., \"response\": ...}}")
+            raise TrafficError(f'{path}:{number}: expected {{"request": ..., "response": ...}}')
         out.append(_from_line(data))
     return out
 
@@ -145,8 +146,10 @@ def _known_keys(vendor: Vendor, table: str) -> set[str]:
 
 def _row_status(vendor: Vendor, table: str, key: str) -> int | None:
     for row in vendor.errors:
-        if (table == "name" and row.name == key) or (table == "code" and str(row.code) == key) or (
-            table == "message" and row.message == key
+        if (
+            (table == "name" and row.name == key)
+            or (table == "code" and str(row.code) == key)
+            or (table == "message" and row.message == key)
         ):
             return row.status
     return None
@@ -182,12 +185,22 @@ def check_exchange(vendor: Vendor, operation: str, ex: Exchange) -> list[Drift]:
         key = oc.error_key(instance)
         if key is not None and table != "none":
             if key not in _known_keys(vendor, table):
-                out.append(Drift(vendor.name, operation, "error code", spec.get("pointer") or "(body)",
-                                 f"an error {table} of our table", contracts.show(key)))
+                out.append(
+                    Drift(
+                        vendor.name,
+                        operation,
+                        "error code",
+                        spec.get("pointer") or "(body)",
+                        f"an error {table} of our table",
+                        contracts.show(key),
+                    )
+                )
             else:
                 status = _row_status(vendor, table, key)
                 if status is not None and status != ex.status:
-                    out.append(Drift(vendor.name, operation, "status", contracts.show(key), str(status), str(ex.status)))
+                    out.append(
+                        Drift(vendor.name, operation, "status", contracts.show(key), str(status), str(ex.status))
+                    )
     elif kind == "success" and ex.status and ex.status != oc.success_status and ex.status >= 400:
         out.append(Drift(vendor.name, operation, "status", "(success answer)", str(oc.success_status), str(ex.status)))
     return out
@@ -211,12 +224,28 @@ class Report:
             "exchanges": self.exchanges,
             "unmatched": self.unmatched,
             "operations": [
-                {"vendor": v, "operation": o, "exchanges": n, "drift": sum(c for d, c in self.drift.items() if (d.vendor, d.operation) == (v, o))}
+                {
+                    "vendor": v,
+                    "operation": o,
+                    "exchanges": n,
+                    "drift": sum(c for d, c in self.drift.items() if (d.vendor, d.operation) == (v, o)),
+                }
                 for (v, o), n in sorted(self.per_operation.items())
             ],
             "drift": [
-                {"vendor": d.vendor, "operation": d.operation, "where": d.where, "field": d.field, "expected": d.expected, "got": d.got, "seen": n}
-                for d, n in sorted(self.drift.items(), key=lambda item: (item[0].vendor, item[0].operation, item[0].where, item[0].field))
+                {
+                    "vendor": d.vendor,
+                    "operation": d.operation,
+                    "where": d.where,
+                    "field": d.field,
+                    "expected": d.expected,
+                    "got": d.got,
+                    "seen": n,
+                }
+                for d, n in sorted(
+                    self.drift.items(),
+                    key=lambda item: (item[0].vendor, item[0].operation, item[0].where, item[0].field),
+                )
             ],
         }
 
@@ -252,14 +281,23 @@ def render(report: Report) -> str:
         f"Contract drift report for {report.source}: {report.exchanges} exchanges, "
         f"{report.exchanges - report.unmatched} matched a vendor operation, {report.unmatched} ignored",
         "",
-        _table([[o["vendor"], o["operation"], str(o["exchanges"]), str(o["drift"])] for o in data["operations"]],
-               ["vendor", "operation", "exchanges", "drift"]),
+        _table(
+            [[o["vendor"], o["operation"], str(o["exchanges"]), str(o["drift"])] for o in data["operations"]],
+            ["vendor", "operation", "exchanges", "drift"],
+        ),
         "",
     ]
     if data["drift"]:
         out.append(f"{len(data['drift'])} difference(s) between the recorded traffic and the schemas:")
-        out.append(_table([[d["vendor"], d["operation"], d["where"], d["field"], d["expected"], d["got"], str(d["seen"])]
-                           for d in data["drift"]], ["vendor", "operation", "where", "field", "expected", "got", "seen"]))
+        out.append(
+            _table(
+                [
+                    [d["vendor"], d["operation"], d["where"], d["field"], d["expected"], d["got"], str(d["seen"])]
+                    for d in data["drift"]
+                ],
+                ["vendor", "operation", "where", "field", "expected", "got", "seen"],
+            )
+        )
     else:
         out.append("No drift: every recorded request and response fits the schemas.")
     return "\n".join(out)

@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 
 SCHEMES = {
     "basic": ("basicAuth", {"type": "http", "scheme": "basic", "description": "HTTP Basic: the account's credentials"}),
-    "bearer": ("bearerAuth", {"type": "http", "scheme": "bearer", "description": "An access token from the vendor's token endpoint"}),
+    "bearer": (
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "description": "An access token from the vendor's token endpoint"},
+    ),
 }
 _PARAM = re.compile(r"\{([^/}]+)\}")
 
@@ -79,12 +82,15 @@ def build(vendor: Vendor, base: str = "http://127.0.0.1:8080") -> dict[str, Any]
                 entry["security"] = [{key: []}]
             elif security == "checksum":
                 entry["x-checksum"] = oc.meta("checksum", "")
-                description.append(f"Authentication: an MD5 checksum in the body field `chksum`: {oc.meta('checksum', '')}.")
+                description.append(
+                    f"Authentication: an MD5 checksum in the body field `chksum`: {oc.meta('checksum', '')}."
+                )
             elif security == "body":
                 entry["x-credentials-in-body"] = True
                 description.append("Authentication: the caller's credentials are fields of the body.")
             params = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in _PARAM.findall(op.path)
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in _PARAM.findall(op.path)
             ]
             query = part("query")
             if query is not None:
@@ -117,7 +123,10 @@ def build(vendor: Vendor, base: str = "http://127.0.0.1:8080") -> dict[str, Any]
                         responses[key]["content"][media]["schema"] = {"anyOf": [schema, error]}
                         responses[key]["description"] = "success or the vendor's error answer"
                     elif key not in responses:
-                        responses[key] = {"description": "the vendor's error answer", "content": _media_content(media, error)}
+                        responses[key] = {
+                            "description": "the vendor's error answer",
+                            "content": _media_content(media, error),
+                        }
             entry["responses"] = responses
             callback = part("callback")
             if callback is not None and str(oc.meta("callback-url", "{$")).startswith("{$"):

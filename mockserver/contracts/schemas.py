@@ -152,7 +152,11 @@ def _quick_check(schema: Any) -> Callable[[Any], bool] | None:
     ``required`` names and ``properties`` that only say their type (string, object, array,
     boolean). jsonschema takes tens of microseconds for a request body; this takes one. None
     for any other schema (the validator decides)."""
-    if not isinstance(schema, dict) or schema.get("type") != "object" or set(schema) - _NOTES - {"type", "required", "properties"}:
+    if (
+        not isinstance(schema, dict)
+        or schema.get("type") != "object"
+        or set(schema) - _NOTES - {"type", "required", "properties"}
+    ):
         return None
     types: list[tuple[str, type | tuple[type, ...]]] = []
     for name, prop in (schema.get("properties") or {}).items():

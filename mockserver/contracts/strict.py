@@ -101,7 +101,9 @@ def _header_text(text: str) -> str:
 
 
 class StrictChecker:
-    def __init__(self, *, everything: bool, vendors: Iterable[str], accounts: Iterable[tuple[str, str]], clock: Any) -> None:
+    def __init__(
+        self, *, everything: bool, vendors: Iterable[str], accounts: Iterable[tuple[str, str]], clock: Any
+    ) -> None:
         self.everything = everything
         self.vendors = frozenset(vendors)
         self.accounts = frozenset(accounts)

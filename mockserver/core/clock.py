@@ -56,7 +56,7 @@ def parse_duration(value: str | int | float) -> float:
 class Timer:
     """A pending :meth:`Clock.call_at`; :meth:`cancel` stops it from running."""
 
-    __slots__ = ("when", "callback")
+    __slots__ = ("callback", "when")
 
     def __init__(self, when: float, callback: Callable[[], Any]) -> None:
         self.when = when

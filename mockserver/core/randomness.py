@@ -11,7 +11,6 @@ import random
 import string
 from typing import Any
 
-
 # RFC 4122 version 4 / variant 1 bits, exactly as uuid.UUID(int=..., version=4) sets them.
 _CLEAR_VERSION_VARIANT = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
 _VERSION_4_VARIANT = (4 << 76) | (0x8000 << 48)

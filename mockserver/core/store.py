@@ -62,7 +62,7 @@ class RequestRecord:
     bytes is untracked by the collector after its first look).
     """
 
-    __slots__ = ("method", "path", "head", "raw_body", "status", "answer_head", "answer_body")
+    __slots__ = ("answer_body", "answer_head", "head", "method", "path", "raw_body", "status")
 
     def __init__(self, method: str, path: str, head: bytes, raw_body: bytes) -> None:
         self.method = method
@@ -88,7 +88,10 @@ class RequestRecord:
             return None
         body = self.answer_body
         return ResponseRecord(
-            self.status, _header_dict(self.answer_head), body[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace"), len(body) > RESPONSE_BODY_LIMIT
+            self.status,
+            _header_dict(self.answer_head),
+            body[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace"),
+            len(body) > RESPONSE_BODY_LIMIT,
         )
 
     def answered(self, status: int, headers: Any, body: bytes) -> None:
@@ -412,8 +415,7 @@ class Store:
 
 def _mentions(message: Message, needle: str) -> bool:
     return any(
-        needle in value.casefold()
-        for value in (message.text, message.sender or "", message.recipient, message.id)
+        needle in value.casefold() for value in (message.text, message.sender or "", message.recipient, message.id)
     )
 
 

@@ -52,13 +52,21 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from mockserver.core.store import CALLBACK_CHANGED, CB_DELIVERED, CB_DROPPED, CB_GAVE_UP, CB_PENDING, CallbackAttempt, CallbackRecord
+from mockserver.core.store import (
+    CALLBACK_CHANGED,
+    CB_DELIVERED,
+    CB_DROPPED,
+    CB_GAVE_UP,
+    CB_PENDING,
+    CallbackAttempt,
+    CallbackRecord,
+)
 
 if TYPE_CHECKING:
     from mockserver.core.clock import Clock
     from mockserver.core.randomness import Randomness
-    from mockserver.engine.scenarios import CallbackPlan, ScenarioEngine
     from mockserver.core.store import Store
+    from mockserver.engine.scenarios import CallbackPlan, ScenarioEngine
 
 log = logging.getLogger("mockserver.callbacks")
 

@@ -28,12 +28,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mockserver.core.store import ACCEPTED, DELIVERED, EXPIRED, FAILED, FINAL_STATES, PENDING, REJECTED, SCHEDULED, SENT, Message
+from mockserver.core.store import (
+    ACCEPTED,
+    DELIVERED,
+    EXPIRED,
+    FAILED,
+    FINAL_STATES,
+    PENDING,
+    REJECTED,
+    SCHEDULED,
+    SENT,
+    Message,
+)
 
 if TYPE_CHECKING:
     from mockserver.core.clock import Clock
-    from mockserver.engine.scenarios import ScenarioEngine
     from mockserver.core.store import Store
+    from mockserver.engine.scenarios import ScenarioEngine
 
 log = logging.getLogger("mockserver.delivery")
 

@@ -314,7 +314,9 @@ class Rule:
     def request_level(self) -> bool:
         return bool(self.responses) or self.delay is not None or self.rate is not None
 
-    def matches_facts(self, facts: Mapping[str, Any], keys: frozenset[str] | None, headers: Mapping[str, str] | None) -> bool:
+    def matches_facts(
+        self, facts: Mapping[str, Any], keys: frozenset[str] | None, headers: Mapping[str, str] | None
+    ) -> bool:
         """Whether every ``match`` key holds; ``keys`` are the recipients' :func:`phone_key`."""
         if self.accounts is not None and str(facts.get("account")) not in self.accounts:
             return False
@@ -374,7 +376,14 @@ class Rule:
         return False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "source": self.source, "hits": self.hits, "matches": self.matches, **dict(self.spec)}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "source": self.source,
+            "hits": self.hits,
+            "matches": self.matches,
+            **dict(self.spec),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,8 +447,17 @@ def _schema_message(error: Any) -> tuple[tuple, str]:
         if extra:
             allowed = ", ".join(sorted(known))
             return path + (extra[0],), f"unknown key {extra[0]!r} (allowed: {allowed})"
-    if error.validator in ("minProperties", "maxProperties") and isinstance(error.instance, dict) and "properties" in error.schema:
-        return path, f"give exactly one of {', '.join(error.schema['properties'])}" if error.validator == "maxProperties" else f"give one of {', '.join(error.schema['properties'])}"
+    if (
+        error.validator in ("minProperties", "maxProperties")
+        and isinstance(error.instance, dict)
+        and "properties" in error.schema
+    ):
+        return (
+            path,
+            f"give exactly one of {', '.join(error.schema['properties'])}"
+            if error.validator == "maxProperties"
+            else f"give one of {', '.join(error.schema['properties'])}",
+        )
     return path, error.message
 
 
@@ -488,7 +506,9 @@ def _check_response(spec: Mapping[str, Any], where: tuple) -> list[tuple[tuple, 
     if len(answers) > 1:
         out.append((where, f"respond with only one of error, status, pass (got {', '.join(answers)})"))
     if kind is not None and kind != "slow_body" and (answers or "body" in spec or "headers" in spec):
-        out.append((where + ("fault",), f"fault {kind} sends no HTTP answer: drop {', '.join(answers) or 'body/headers'}"))
+        out.append(
+            (where + ("fault",), f"fault {kind} sends no HTTP answer: drop {', '.join(answers) or 'body/headers'}")
+        )
     if ("body" in spec or "headers" in spec) and "status" not in spec and kind is None:
         out.append((where, "body and headers need a status"))
     if "detail" in spec and "error" not in spec:
@@ -551,7 +571,12 @@ def _check_rule(rule: Mapping[str, Any], where: tuple, vendors: Mapping[str, Ven
     named = sorted(_as_set(match.get("vendor")) or ())
     unknown = [v for v in named if v not in vendors]
     if unknown:
-        warnings.append((where + ("match", "vendor"), f"vendor {', '.join(unknown)} is not mounted (known: {', '.join(sorted(vendors))}); the rule skips it"))
+        warnings.append(
+            (
+                where + ("match", "vendor"),
+                f"vendor {', '.join(unknown)} is not mounted (known: {', '.join(sorted(vendors))}); the rule skips it",
+            )
+        )
     scope = [vendors[v] for v in named if v in vendors] if named else list(vendors.values())
     if named and not scope:
         return problems, warnings  # only vendors merged elsewhere: nothing more to check here
@@ -568,9 +593,13 @@ def _check_rule(rule: Mapping[str, Any], where: tuple, vendors: Mapping[str, Ven
             continue
         ref = str(ref)
         if ref.startswith("@") and ref[1:] not in ERROR_KINDS:
-            problems.append((path + ("error",), f"unknown error kind {ref!r} (known: {', '.join('@' + k for k in ERROR_KINDS)})"))
+            problems.append(
+                (path + ("error",), f"unknown error kind {ref!r} (known: {', '.join('@' + k for k in ERROR_KINDS)})")
+            )
         elif not any(resolve_error(v, ref) is not None for v in scope):
-            problems.append((path + ("error",), f"error {ref!r} is in no error table of {', '.join(v.name for v in scope)}"))
+            problems.append(
+                (path + ("error",), f"error {ref!r} is in no error table of {', '.join(v.name for v in scope)}")
+            )
     return problems, warnings
 
 
@@ -596,8 +625,12 @@ def check(located: Located, vendors: Mapping[str, Vendor] | None = None) -> tupl
             warnings.extend(w)
 
     def fmt(items: list[tuple[tuple, str]]) -> list[str]:
-        items = sorted(items, key=lambda item: located.marks.get(item[0], (0, 0)) if item[0] in located.marks else (10**9, 0))
-        return [f"{located.where(path)}: {_rule_label(data, path)}{format_path(path)}: {message}" for path, message in items]
+        items = sorted(
+            items, key=lambda item: located.marks.get(item[0], (0, 0)) if item[0] in located.marks else (10**9, 0)
+        )
+        return [
+            f"{located.where(path)}: {_rule_label(data, path)}{format_path(path)}: {message}" for path, message in items
+        ]
 
     return fmt(found), fmt(warnings)
 
@@ -656,15 +689,31 @@ def _magic_rules(vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
         if magic.kind == "error":
             if magic.operations:
                 match["operation"] = list(magic.operations)
-            rules.append({"name": f"magic {magic.vendor} {magic.number} {magic.outcome}", "match": match, "respond": {"error": magic.outcome}})
+            rules.append(
+                {
+                    "name": f"magic {magic.vendor} {magic.number} {magic.outcome}",
+                    "match": match,
+                    "respond": {"error": magic.outcome},
+                }
+            )
         else:
-            rules.append({"name": f"magic {magic.vendor} {magic.number} delivery {magic.outcome}", "match": match, "delivery": {"status": magic.outcome}})
+            rules.append(
+                {
+                    "name": f"magic {magic.vendor} {magic.number} delivery {magic.outcome}",
+                    "match": match,
+                    "delivery": {"status": magic.outcome},
+                }
+            )
     return rules
 
 
 def _error_header_rules(vendors: Iterable[Vendor], header: str) -> list[dict[str, Any]]:
     return [
-        {"name": f"{header} {vendor.name} {row.name}", "match": {"vendor": vendor.name, "header": {header: row.name}}, "respond": {"error": row.name}}
+        {
+            "name": f"{header} {vendor.name} {row.name}",
+            "match": {"vendor": vendor.name, "header": {header: row.name}},
+            "respond": {"error": row.name},
+        }
         for vendor in vendors
         for row in vendor.errors
     ]
@@ -680,9 +729,13 @@ def magic_markdown(vendors: Iterable[Vendor]) -> str:
         if m.row is not None:
             code = f" (code `{m.row.code}`)" if m.row.code is not None else ""
             answer = "`" + m.row.message.replace("|", "\\|") + "`" + code
-            lines.append(f"| {m.vendor} | `{m.number}` | error `{m.outcome}` on {', '.join(m.operations) or 'every operation'} | {m.row.status} | {answer} |")
+            lines.append(
+                f"| {m.vendor} | `{m.number}` | error `{m.outcome}` on {', '.join(m.operations) or 'every operation'} | {m.row.status} | {answer} |"
+            )
         else:
-            lines.append(f"| {m.vendor} | `{m.number}` | accepted, delivery ends `{m.outcome}` | 200 | the vendor's success answer |")
+            lines.append(
+                f"| {m.vendor} | `{m.number}` | accepted, delivery ends `{m.outcome}` | 200 | the vendor's success answer |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -716,7 +769,9 @@ class ScenarioEngine:
         if data.get("magic_recipients"):
             specs.extend((spec, f"{source}#magic_recipients") for spec in _magic_rules(vendors))
         if data.get("error_header"):
-            specs.extend((spec, f"{source}#error_header") for spec in _error_header_rules(vendors, data["error_header"]))
+            specs.extend(
+                (spec, f"{source}#error_header") for spec in _error_header_rules(vendors, data["error_header"])
+            )
         specs.extend((spec, source) for spec in data.get("rules") or ())
         return specs
 
@@ -812,7 +867,9 @@ class ScenarioEngine:
             (r.delivery is not None or r.callback is not None) and (r.headers or r.request_level) for r in self.rules
         )
 
-    def _candidates(self, cache: dict[tuple[str, str], Candidates], vendor: str, operation: str, phase: str) -> Candidates:
+    def _candidates(
+        self, cache: dict[tuple[str, str], Candidates], vendor: str, operation: str, phase: str
+    ) -> Candidates:
         selected = []
         vendor_obj = self.vendors.get(vendor)
         for rule in self.rules:
@@ -828,9 +885,7 @@ class ScenarioEngine:
                     refs.append(rule.rate.response.error)
                 if refs and vendor_obj is not None and any(resolve_error(vendor_obj, ref) is None for ref in refs):
                     continue  # an error this vendor does not have: the rule is not about it
-            elif phase == "delivery" and rule.delivery is None:
-                continue
-            elif phase == "callback" and rule.callback is None:
+            elif (phase == "delivery" and rule.delivery is None) or (phase == "callback" and rule.callback is None):
                 continue
             selected.append(rule)
         if not selected:
@@ -905,14 +960,19 @@ class ScenarioEngine:
             vendor = call.vendor
             row = resolve_error(vendor, response.error)
             if row is None:  # cannot happen: the candidates only hold rules this vendor can answer
-                raise Answer(web.Response(status=500, text=f"scenario rule {rule.name}: no error {response.error!r} for {vendor.name}"))
+                raise Answer(
+                    web.Response(
+                        status=500, text=f"scenario rule {rule.name}: no error {response.error!r} for {vendor.name}"
+                    )
+                )
             if vendor.errors.find(row.name) is row:
                 raise VendorError(row.name, response.detail)
             renderer = call.operation.render_error or vendor.render_error
             raise Answer(renderer(call, row, response.detail or row.message, {}), row.name)
         if response.status is not None:
             raise Answer(
-                web.Response(status=response.status, body=response.body, headers=dict(response.headers)), f"scenario:{rule.name}"
+                web.Response(status=response.status, body=response.body, headers=dict(response.headers)),
+                f"scenario:{rule.name}",
             )
         # ``pass: true`` or a slow_body alone: the vendor answers as usual.
 

@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from sys import intern
 from typing import TYPE_CHECKING, Any
 
-from mockserver.engine.callbacks import CallbackSettings, Dispatcher
 from mockserver.core.clock import Clock
 from mockserver.core.config import Config
-from mockserver.engine.delivery import Delivery, DeliveryTimings
 from mockserver.core.randomness import Randomness
-from mockserver.engine.scenarios import ScenarioEngine
 from mockserver.core.store import Message, Store
 from mockserver.core.textparts import count_parts
+from mockserver.engine.callbacks import CallbackSettings, Dispatcher
+from mockserver.engine.delivery import Delivery, DeliveryTimings
+from mockserver.engine.scenarios import ScenarioEngine
 
 if TYPE_CHECKING:
     from mockserver.http.vendor import Vendor

@@ -23,7 +23,6 @@ from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow, ErrorTable, VendorError
-
 from mockserver.core.store import RequestRecord, header_block
 
 if TYPE_CHECKING:
@@ -99,6 +98,8 @@ def _loads(raw: bytes) -> Any:
         return _decode(raw.decode("utf-8"))
     except ValueError:  # UnicodeDecodeError is one; loads raises again if the body is bad
         return json.loads(raw)
+
+
 JSON_UTF8 = "application/json; charset=utf-8"
 
 
@@ -138,7 +139,7 @@ def _has_lone_surrogate(value: Any) -> bool:
 class Call:
     """One request to one vendor operation: the request, the core services and body helpers."""
 
-    __slots__ = ("request", "vendor", "operation", "services", "_raw", "_record", "account", "facts", "slow_body")
+    __slots__ = ("_raw", "_record", "account", "facts", "operation", "request", "services", "slow_body", "vendor")
 
     def __init__(self, request: web.Request, vendor: Vendor, operation: Operation) -> None:
         self.request = request
@@ -302,7 +303,9 @@ class Vendor:
             self._mounts = tuple(self.build_mounts())
         return self._mounts
 
-    def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
+    def render_error(
+        self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]
+    ) -> web.StreamResponse:
         raise NotImplementedError
 
     def on_status(self, message: Message) -> None:

@@ -14,9 +14,9 @@ from aiohttp import web
 
 from mockserver import __version__
 from mockserver.core.clock import BANGKOK, parse_duration, parse_instant
+from mockserver.core.store import CALLBACK_STATES, DELIVERED
 from mockserver.engine.delivery import MANUAL_STATES
 from mockserver.engine.services import Services
-from mockserver.core.store import CALLBACK_STATES, DELIVERED
 from mockserver.http.vendor import json_response
 
 
@@ -44,7 +44,9 @@ def _int(value: str | None, name: str, default: int | None = None) -> int | None
     try:
         return int(value)
     except ValueError:
-        raise web.HTTPBadRequest(text=f'{{"error": "{name} must be an integer"}}', content_type="application/json") from None
+        raise web.HTTPBadRequest(
+            text=f'{{"error": "{name} must be an integer"}}', content_type="application/json"
+        ) from None
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
@@ -117,7 +119,9 @@ def admin_app(services: Services) -> web.Application:
             text=q.get("q") or None,
             limit=_int(q.get("limit"), "limit", 1000),
         )
-        return json_response({"messages": [m.to_dict() for m in found], "count": len(found), "total": len(store.messages)})
+        return json_response(
+            {"messages": [m.to_dict() for m in found], "count": len(found), "total": len(store.messages)}
+        )
 
     @routes.get("/messages/{id}")
     async def message(request: web.Request) -> web.Response:
@@ -229,7 +233,7 @@ def admin_app(services: Services) -> web.Application:
             if "advance" in body:
                 value = body["advance"]
                 if isinstance(value, bool) or not isinstance(value, str | int | float):
-                    raise ValueError("advance must be a duration such as \"90s\", \"1h30m\" or seconds")
+                    raise ValueError('advance must be a duration such as "90s", "1h30m" or seconds')
                 fired = clock.advance(parse_duration(value))
             elif "set" in body:
                 if not isinstance(body["set"], str):

@@ -60,7 +60,10 @@ def add_routes(app: web.Application, services: Services) -> None:
 
         vendor = services.vendors.get(request.match_info["vendor"])
         if vendor is None:
-            return json_response({"error": f"no vendor {request.match_info['vendor']!r}", "vendors": sorted(services.vendors)}, status=404)
+            return json_response(
+                {"error": f"no vendor {request.match_info['vendor']!r}", "vendors": sorted(services.vendors)},
+                status=404,
+            )
         return json_response(build(vendor, f"{request.scheme}://{request.host}"))
 
     app.add_routes(routes)

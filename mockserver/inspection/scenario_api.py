@@ -50,7 +50,9 @@ async def _body(request: web.Request) -> tuple[Any, str]:
         try:
             return json.loads(text), "json"
         except ValueError:
-            raise web.HTTPBadRequest(text='{"error": "body is not valid JSON"}', content_type="application/json") from None
+            raise web.HTTPBadRequest(
+                text='{"error": "body is not valid JSON"}', content_type="application/json"
+            ) from None
     return text, "text"
 
 
@@ -79,7 +81,10 @@ def register(app: web.Application, engine: ScenarioEngine) -> None:
             elif kind == "json" and isinstance(data, dict) and "yaml" in data:
                 specs, sources = engine.read_text(str(data["yaml"]), "<inline>"), ["<inline>"]
             elif kind == "json":
-                specs, sources = engine.read_text(json.dumps(data, ensure_ascii=False, indent=1), "<inline>"), ["<inline>"]
+                specs, sources = (
+                    engine.read_text(json.dumps(data, ensure_ascii=False, indent=1), "<inline>"),
+                    ["<inline>"],
+                )
             else:
                 specs, sources = engine.read_text(data, "<inline>"), ["<inline>"]
         except ScenarioError as exc:

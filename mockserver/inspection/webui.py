@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from mockserver.core.scenario_files import find_scenario, list_scenarios
-from mockserver.engine.scenarios import ScenarioError
 from mockserver.core.store import CALLBACK_CHANGED, MESSAGE_ADDED, MESSAGE_STATUS, OTP_ADDED, RESET
+from mockserver.engine.scenarios import ScenarioError
 from mockserver.http.vendor import compact_json, json_response
 
 if TYPE_CHECKING:
@@ -279,7 +279,10 @@ def _scenario_fallbacks(app: web.Application, services: Services) -> None:
             path = find_scenario(name)
             if path is None:
                 known = ", ".join(p.stem for p in list_scenarios())
-                return json_response({"error": "unknown scenario", "problems": [f"no shipped scenario {name!r} (known: {known})"]}, status=400)
+                return json_response(
+                    {"error": "unknown scenario", "problems": [f"no shipped scenario {name!r} (known: {known})"]},
+                    status=400,
+                )
             try:
                 specs = engine.read(path)
             except ScenarioError as exc:

@@ -22,10 +22,25 @@ def _basic(text: str) -> str:
 
 @pytest.mark.parametrize(
     "authorization",
-    [None, _basic("demo:wrong"), _basic("nobody:demo-ants-pass"), _basic("demo"), "Basic !!!not-base64", "Bearer abc", ""],
+    [
+        None,
+        _basic("demo:wrong"),
+        _basic("nobody:demo-ants-pass"),
+        _basic("demo"),
+        "Basic !!!not-base64",
+        "Bearer abc",
+        "",
+    ],
 )
-@pytest.mark.parametrize(("method", "path"), [("POST", "/ants/sms/send"), ("GET", "/ants/sms/senderList"),
-                                              ("GET", "/ants/sms/loginfo?bulkId=x"), ("POST", "/ants/otp/verifyOTP")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/ants/sms/send"),
+        ("GET", "/ants/sms/senderList"),
+        ("GET", "/ants/sms/loginfo?bulkId=x"),
+        ("POST", "/ants/otp/verifyOTP"),
+    ],
+)
 async def test_every_call_needs_basic_auth(client, authorization, method, path):
     headers = {"Content-Type": "application/json"}
     if authorization is not None:
@@ -44,10 +59,22 @@ async def test_auth_failure_in_xml(client):
 
 
 async def test_rate_limit_on_the_shared_clock(aiohttp_client, make_app):
-    config = {"vendors": {"ants": {"accounts": [
-        {"username": "demo", "password": "demo-ants-pass", "senders": ["ANTS"], "credit": 10, "rate_limit": {"requests": 3, "seconds": 10}},
-        {"username": "other", "password": "o", "senders": ["ANTS"], "credit": 10},
-    ]}}}
+    config = {
+        "vendors": {
+            "ants": {
+                "accounts": [
+                    {
+                        "username": "demo",
+                        "password": "demo-ants-pass",
+                        "senders": ["ANTS"],
+                        "credit": 10,
+                        "rate_limit": {"requests": 3, "seconds": 10},
+                    },
+                    {"username": "other", "password": "o", "senders": ["ANTS"], "credit": 10},
+                ]
+            }
+        }
+    }
     client = await aiohttp_client(make_app(config, frozen_clock=True))
     for _ in range(3):
         assert (await client.get("/ants/sms/senderList", headers=AUTH)).status == 200
@@ -63,8 +90,13 @@ async def test_rate_limit_on_the_shared_clock(aiohttp_client, make_app):
 
 
 async def test_blocked_account_is_service_blocked(aiohttp_client, make_app):
-    config = {"vendors": {"ants": {"accounts": [
-        {"username": "demo", "password": "demo-ants-pass", "senders": ["ANTS"], "blocked": True}]}}}
+    config = {
+        "vendors": {
+            "ants": {
+                "accounts": [{"username": "demo", "password": "demo-ants-pass", "senders": ["ANTS"], "blocked": True}]
+            }
+        }
+    }
     client = await aiohttp_client(make_app(config))
     resp = await client.post("/ants/sms/send", json=SEND, headers=AUTH)
     assert resp.status == 403
@@ -84,15 +116,25 @@ BAD = [
     (
         "application/xml",
         b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><SMS>&b;</SMS>',
-        400, "206", "Malformed XML",
+        400,
+        "206",
+        "Malformed XML",
     ),
     (
         "application/xml",
         b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><SMS>&e;</SMS>',
-        400, "206", "Malformed XML",
+        400,
+        "206",
+        "Malformed XML",
     ),
     ("text/plain", b'{"messages": []}', 415, "5", "Content-Type must be application/json or application/xml"),
-    ("application/x-www-form-urlencoded", b"from=ANTS", 415, "5", "Content-Type must be application/json or application/xml"),
+    (
+        "application/x-www-form-urlencoded",
+        b"from=ANTS",
+        415,
+        "5",
+        "Content-Type must be application/json or application/xml",
+    ),
     (None, b'{"messages": []}', 415, "5", "Content-Type must be application/json or application/xml"),
 ]
 
@@ -115,7 +157,9 @@ async def test_bad_bodies_answer_the_vendor_error(client, content_type, body, st
 
 
 async def test_missing_content_type_header(client):
-    resp = await client.post("/ants/sms/send", data=b'{"messages": []}', headers=AUTH, skip_auto_headers=["Content-Type"])
+    resp = await client.post(
+        "/ants/sms/send", data=b'{"messages": []}', headers=AUTH, skip_auto_headers=["Content-Type"]
+    )
     assert "Content-Type" not in resp.request_info.headers
     assert resp.status == 415
     assert (await resp.json())["error"]["description"] == "Content-Type must be application/json or application/xml"
@@ -150,7 +194,9 @@ async def test_wrong_method_and_unknown_path(client, method, path, status, descr
 @pytest.mark.parametrize("row", list(ERRORS), ids=lambda r: r.name)
 async def test_every_error_row_renders_in_both_formats(client, row):
     """A scenario can answer any row; status, code and text are the table's."""
-    services_of(client).scenarios.add({"match": {"vendor": "ants", "operation": "balance"}, "respond": {"error": row.name}})
+    services_of(client).scenarios.add(
+        {"match": {"vendor": "ants", "operation": "balance"}, "respond": {"error": row.name}}
+    )
     expected_code = str(row.code) if row.code is not None else "5"
     for accept in ("application/json", "application/xml"):
         resp = await client.post("/ants/account/balance", headers={**AUTH, "Accept": accept})

@@ -35,7 +35,11 @@ async def test_request_read_verify(client, ants, fmt):
     (message,) = services_of(client).store.find_messages(vendor="ants", phone=PHONE)
     assert message.sender == "Verify" and otp["code"] in message.text and answer["referenceCode"] in message.text
     assert await ants.verify_otp(answer["otpId"], otp["code"]) == {
-        "otpId": answer["otpId"], "result": True, "isErrorCount": False, "isExprCode": False}
+        "otpId": answer["otpId"],
+        "result": True,
+        "isErrorCount": False,
+        "isExprCode": False,
+    }
     with pytest.raises(AntsError) as info:  # a code works once
         await ants.verify_otp(answer["otpId"], otp["code"])
     assert info.value.error["description"] == "OTP has already been verified"
@@ -47,9 +51,17 @@ async def test_wrong_code_until_error_count(client, ants):
     wrong = "999999" if code != "999999" else "000000"
     seen = [await ants.verify_otp(otp_id, wrong) for _ in range(3)]  # tries: 3
     assert [(s["result"], s["isErrorCount"], s["isExprCode"]) for s in seen] == [
-        (False, False, False), (False, False, False), (False, True, False)]
+        (False, False, False),
+        (False, False, False),
+        (False, True, False),
+    ]
     # tries are used up: even the right code is refused now
-    assert await ants.verify_otp(otp_id, code) == {"otpId": otp_id, "result": False, "isErrorCount": True, "isExprCode": False}
+    assert await ants.verify_otp(otp_id, code) == {
+        "otpId": otp_id,
+        "result": False,
+        "isErrorCount": True,
+        "isExprCode": False,
+    }
 
 
 async def test_expiry_on_the_shared_clock(frozen):
@@ -61,7 +73,12 @@ async def test_expiry_on_the_shared_clock(frozen):
     # still valid one second before expiry, but keep the code for after: check with a wrong one
     assert (await ants.verify_otp(otp_id, "x"))["isExprCode"] is False
     await frozen.post("/_mock/clock", json={"advance": "1s"})
-    assert await ants.verify_otp(otp_id, code) == {"otpId": otp_id, "result": False, "isErrorCount": False, "isExprCode": True}
+    assert await ants.verify_otp(otp_id, code) == {
+        "otpId": otp_id,
+        "result": False,
+        "isErrorCount": False,
+        "isExprCode": True,
+    }
 
 
 async def test_resend_sends_a_new_code_under_the_same_otp_id(client, ants):
@@ -79,8 +96,9 @@ async def test_resend_sends_a_new_code_under_the_same_otp_id(client, ants):
 
 async def test_otp_sms_gets_a_delivery_report(client, receiver):
     ants = ants_client(client)
-    await ants.request_otp(OTC_ID, "66812345678", notify_url=receiver.url, notify_content_type="application/xml",
-                           callback_data="otp-1")
+    await ants.request_otp(
+        OTC_ID, "66812345678", notify_url=receiver.url, notify_content_type="application/xml", callback_data="otp-1"
+    )
     (got,) = await receiver.wait_for(1)
     detail = parse_delivery_report(got.body, got.headers["Content-Type"]).details[0]
     assert (detail.to, detail.sender, detail.callback_data) == ("66812345678", "Verify", "otp-1")
@@ -93,8 +111,11 @@ async def test_otp_sms_gets_a_delivery_report(client, receiver):
         ("/ants/otp/requestOTP", {"otcId": "00000000-0000-0000-0000-000000000000", "mobile": PHONE}, "Invalid otcId"),
         ("/ants/otp/requestOTP", {"mobile": PHONE}, "Invalid otcId"),
         ("/ants/otp/requestOTP", {"otcId": OTC_ID, "mobile": "12345"}, "Invalid mobile number"),
-        ("/ants/otp/requestOTP", {"otcId": OTC_ID, "mobile": PHONE, "notifyUrl": "nope"},
-         "notifyUrl must be an http(s) URL of at most 150 characters"),
+        (
+            "/ants/otp/requestOTP",
+            {"otcId": OTC_ID, "mobile": PHONE, "notifyUrl": "nope"},
+            "notifyUrl must be an http(s) URL of at most 150 characters",
+        ),
         ("/ants/otp/verifyOTP", {"otpId": "unknown", "otpCode": "123456"}, "Invalid otpId"),
         ("/ants/otp/resendOTP", {"otpId": 5}, "Invalid otpId"),
     ],
@@ -107,10 +128,25 @@ async def test_otp_request_errors(client, path, body, description):
 
 
 async def test_otp_of_another_account_is_invalid(aiohttp_client, make_app):
-    config = {"vendors": {"ants": {
-        "accounts": [{"username": "a", "password": "a", "senders": ["V"], "credit": 5},
-                     {"username": "b", "password": "b", "senders": ["V"], "credit": 5}],
-        "otp_configs": [{"otcId": "11111111-2222-3333-4444-555555555555", "username": "a", "sender": "V", "digits": 4, "tries": 1}]}}}
+    config = {
+        "vendors": {
+            "ants": {
+                "accounts": [
+                    {"username": "a", "password": "a", "senders": ["V"], "credit": 5},
+                    {"username": "b", "password": "b", "senders": ["V"], "credit": 5},
+                ],
+                "otp_configs": [
+                    {
+                        "otcId": "11111111-2222-3333-4444-555555555555",
+                        "username": "a",
+                        "sender": "V",
+                        "digits": 4,
+                        "tries": 1,
+                    }
+                ],
+            }
+        }
+    }
     client = await aiohttp_client(make_app(config))
     a, b = ants_client(client, user="a", password="a"), ants_client(client, user="b", password="b")
     with pytest.raises(AntsError):

@@ -19,8 +19,13 @@ DELIVERED = ReportStatus("000", "DELIVERED", "Successfully sent to phone")
 async def test_delivery_report_reaches_a_real_receiver(client, receiver, content_type):
     ants = ants_client(client)
     sent = await ants.send_sms(
-        "Verify", ["66812345678"], "เชิญชวนร่วมกิจกรรม วิ่งการกุศล ANTS มาราธอน", message_ids=["25501288135972440649"],
-        notify_url=receiver.url, notify_content_type=content_type, callback_data="ANTS Data",
+        "Verify",
+        ["66812345678"],
+        "เชิญชวนร่วมกิจกรรม วิ่งการกุศล ANTS มาราธอน",
+        message_ids=["25501288135972440649"],
+        notify_url=receiver.url,
+        notify_content_type=content_type,
+        callback_data="ANTS Data",
     )
     (got,) = await receiver.wait_for(1)
     assert got.method == "POST"
@@ -58,25 +63,64 @@ async def test_json_report_has_the_seed_keys_in_order(client, receiver):
     (got,) = await receiver.wait_for(1)
     data = got.json()
     assert list(data) == ["bulkId", "details"]
-    assert list(data["details"][0]) == ["messageId", "to", "from", "text", "credit", "sendDate", "doneDate", "status", "callbackData"]
+    assert list(data["details"][0]) == [
+        "messageId",
+        "to",
+        "from",
+        "text",
+        "credit",
+        "sendDate",
+        "doneDate",
+        "status",
+        "callbackData",
+    ]
     assert b'"credit":1.00,' in got.body
-    assert data["details"][0]["status"] == {"code": "000", "name": "DELIVERED", "description": "Successfully sent to phone"}
+    assert data["details"][0]["status"] == {
+        "code": "000",
+        "name": "DELIVERED",
+        "description": "Successfully sent to phone",
+    }
 
 
 async def test_xml_report_elements_match_the_seed(client, receiver):
-    await ants_client(client).send_sms("ANTS", "66812345678", "hi", notify_url=receiver.url,
-                                       notify_content_type="application/xml")
+    await ants_client(client).send_sms(
+        "ANTS", "66812345678", "hi", notify_url=receiver.url, notify_content_type="application/xml"
+    )
     (got,) = await receiver.wait_for(1)
     data = parse_xml(got.body)
     assert list(data) == ["bulkId", "details"]
-    assert list(data["details"][0]) == ["messageId", "to", "from", "text", "credit", "sendDate", "doneDate", "status", "callbackData"]
+    assert list(data["details"][0]) == [
+        "messageId",
+        "to",
+        "from",
+        "text",
+        "credit",
+        "sendDate",
+        "doneDate",
+        "status",
+        "callbackData",
+    ]
     assert data["details"][0]["credit"] == "1.00"
     assert data["details"][0]["callbackData"] is None  # not given: xsi:nil
 
 
 async def test_account_default_callback_without_credentials(aiohttp_client, make_app, receiver):
-    config = {"vendors": {"ants": {"accounts": [{"username": "u", "password": "p", "senders": ["ANTS"], "credit": 5,
-                                                 "callback_url": receiver.url, "callback_content_type": "application/xml"}]}}}
+    config = {
+        "vendors": {
+            "ants": {
+                "accounts": [
+                    {
+                        "username": "u",
+                        "password": "p",
+                        "senders": ["ANTS"],
+                        "credit": 5,
+                        "callback_url": receiver.url,
+                        "callback_content_type": "application/xml",
+                    }
+                ]
+            }
+        }
+    }
     client = await aiohttp_client(make_app(config))
     await ants_client(client, user="u", password="p").send_sms("ANTS", "66812345678", "hi")
     (got,) = await receiver.wait_for(1)
@@ -125,16 +169,25 @@ async def test_loginfo_follows_the_lifecycle_and_window(frozen, fmt):
     ((mid, code, done),) = await status(mobile="0812345678")  # national form finds the number too
     assert (mid, code) == ("a-1", "000") and done
     now = clock.datetime()
-    assert await status(send_date_start=now.strftime("%Y-%m-%d 00:00:00"), mobile="66899999999") == [("a-2", "000", done)]
+    assert await status(send_date_start=now.strftime("%Y-%m-%d 00:00:00"), mobile="66899999999") == [
+        ("a-2", "000", done)
+    ]
     assert await status(send_date_end="2000-01-01 00:00:00") == []
     clock.advance(48 * 3600 + 1)
     assert await status(bulk_id=sent["bulkId"]) == []
 
 
 async def test_loginfo_shows_only_the_callers_messages(aiohttp_client, make_app):
-    config = {"vendors": {"ants": {"accounts": [
-        {"username": "a", "password": "a", "senders": ["ANTS"], "credit": 5},
-        {"username": "b", "password": "b", "senders": ["ANTS"], "credit": 5}]}}}
+    config = {
+        "vendors": {
+            "ants": {
+                "accounts": [
+                    {"username": "a", "password": "a", "senders": ["ANTS"], "credit": 5},
+                    {"username": "b", "password": "b", "senders": ["ANTS"], "credit": 5},
+                ]
+            }
+        }
+    }
     client = await aiohttp_client(make_app(config))
     sent = await ants_client(client, user="a", password="a").send_sms("ANTS", "66812345678", "x")
     assert await ants_client(client, user="b", password="b").loginfo(bulk_id=sent["bulkId"]) == []

@@ -87,7 +87,9 @@ async def test_answer_format_follows_accept_then_content_type(client, headers):
     assert parse_xml(await resp.read())["details"][0]["status"]["code"] == "101"
 
 
-@pytest.mark.parametrize("destinations", ["66812345678", ["66812345678"], [{"to": "66812345678"}], [{"to": 66812345678}]])
+@pytest.mark.parametrize(
+    "destinations", ["66812345678", ["66812345678"], [{"to": "66812345678"}], [{"to": 66812345678}]]
+)
 async def test_destinations_as_objects_or_a_single_string(client, destinations):
     body = {"messages": [{"from": "ANTS", "destinations": destinations, "text": "x"}]}
     resp = await client.post("/ants/sms/send", json=body, headers=AUTH)
@@ -113,7 +115,10 @@ async def test_several_messages_in_one_request(ants):
         ({"from": "ANTS", "destinations": [{"to": "0812345678"}]}, "Invalid destination address"),
         ({"from": "ANTS", "destinations": [{"to": "66-81"}]}, "Invalid destination address"),
         ({"from": "NotMine", "destinations": [{"to": "66812345678"}]}, "Sender name is not allowed for this account"),
-        ({"from": "ANTS", "destinations": [{"to": "66812345678", "messageId": "m" * 201}]}, "messageId must be at most 200 characters"),
+        (
+            {"from": "ANTS", "destinations": [{"to": "66812345678", "messageId": "m" * 201}]},
+            "messageId must be at most 200 characters",
+        ),
     ],
 )
 async def test_refused_destination_is_rejected_with_its_reason(client, ants, message, reason):
@@ -126,13 +131,17 @@ async def test_refused_destination_is_rejected_with_its_reason(client, ants, mes
 
 
 async def test_message_id_of_200_characters_is_kept(ants):
-    answer = await ants.send([{"from": "ANTS", "destinations": [{"to": "66812345678", "messageId": "m" * 200}], "text": "x"}])
+    answer = await ants.send(
+        [{"from": "ANTS", "destinations": [{"to": "66812345678", "messageId": "m" * 200}], "text": "x"}]
+    )
     assert answer["details"][0]["status"]["code"] == "101"
     assert answer["details"][0]["messageId"] == "m" * 200
 
 
 async def test_prepaid_credit_runs_out_per_destination(aiohttp_client, make_app):
-    config = {"vendors": {"ants": {"accounts": [{"username": "poor", "password": "p", "senders": ["ANTS"], "credit": 1}]}}}
+    config = {
+        "vendors": {"ants": {"accounts": [{"username": "poor", "password": "p", "senders": ["ANTS"], "credit": 1}]}}
+    }
     client = await aiohttp_client(make_app(config))
     ants = ants_client(client, user="poor", password="p")
     answer = await ants.send_sms("ANTS", ["66811111111", "66822222222"], "x")
@@ -197,7 +206,11 @@ async def test_field_limit_in_xml_answers_xml_error(client, fmt):
     resp = await client.post("/ants/sms/send", data=body, headers=XML)
     assert resp.status == 400
     assert parse_xml(await resp.read()) == {
-        "error": {"code": "5", "name": "REJECTED", "description": "from is required: at most 11 characters, space is not allowed"}
+        "error": {
+            "code": "5",
+            "name": "REJECTED",
+            "description": "from is required: at most 11 characters, space is not allowed",
+        }
     }
 
 

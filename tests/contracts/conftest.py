@@ -44,8 +44,17 @@ def capture(app: web.Application) -> list[Captured]:
             body = response.body if isinstance(response.body, bytes) else b""
             outcome = services.store.requests[-1].outcome if services.store.requests else "?"
             seen.append(
-                Captured(call.vendor, call.operation.name, request.method, request.path_qs, response.status,
-                         response.content_type, body, outcome, _parsed(request.content_type, await request.read()))
+                Captured(
+                    call.vendor,
+                    call.operation.name,
+                    request.method,
+                    request.path_qs,
+                    response.status,
+                    response.content_type,
+                    body,
+                    outcome,
+                    _parsed(request.content_type, await request.read()),
+                )
             )
         return response
 

@@ -24,46 +24,132 @@ def signed(operation: str, body: dict) -> dict:
 def seed_traffic() -> list[dict]:
     """One exchange per seed example response, with the seed's request for that operation."""
     requests = {
-        ("smartsmsbulk", "send_sms"): ("POST", f"{SMART}/api/v2/SendSMS", signed("send_sms", {
-            "phoneNo": "66852262236", "userId": 42, "partnerId": 21, "senderId": 25, "message": "สวัสดี",
-            "callbackUrl": "https://partner.com/callback"})),
-        ("smartsmsbulk", "send_bulk"): ("POST", f"{SMART}/api/v2/SendBulkSMS", [signed("send_bulk", {
-            "phoneNo": "66818593778", "userId": 6, "partnerId": 2, "senderId": 40, "message": "สวัสดีครับ วันนี้อากาศสดใส",
-            "callbackUrl": "https://partner.com/callback"})]),
-        ("smartsmsbulk", "query_dr"): ("POST", f"{SMART}/api/delivery/QueryDR", signed("query_dr", {
-            "refId": "20241226173310654-5ab708ec-25bb-493a-adf4-fb0cfb9ac691", "userId": 42, "partnerId": 21})),
-        ("smartsmsbulk", "otp_send"): ("POST", f"{SMART}/api/OptSendSms/OptSendSms", signed("otp_send", {
-            "otpId": "20241226547ED26AAA", "phoneNo": "66852262236", "userId": 42, "partnerId": 21})),
-        ("smartsmsbulk", "otp_verify"): ("POST", f"{SMART}/api/OptSendSms/OptVerify", {
-            "otpId": "20241226547ED26AAA", "phoneNo": "66852262236", "refCode": "rmOzMMLW", "otpCode": "2443"}),
-        ("smartsmsbulk", "check_balance"): ("POST", f"{SMART}/api/credit/CheckBalance", signed("check_balance", {
-            "userId": 6, "partnerId": 2, "timestamp": 1763321555})),
-        ("thaibulksms", "send_sms"): ("POST", "https://api-v2.thaibulksms.com/sms", {
-            "msisdn": "0812345678,0919874563", "message": "hello", "sender": "Demo", "force": "corporate"}),
+        ("smartsmsbulk", "send_sms"): (
+            "POST",
+            f"{SMART}/api/v2/SendSMS",
+            signed(
+                "send_sms",
+                {
+                    "phoneNo": "66852262236",
+                    "userId": 42,
+                    "partnerId": 21,
+                    "senderId": 25,
+                    "message": "สวัสดี",
+                    "callbackUrl": "https://partner.com/callback",
+                },
+            ),
+        ),
+        ("smartsmsbulk", "send_bulk"): (
+            "POST",
+            f"{SMART}/api/v2/SendBulkSMS",
+            [
+                signed(
+                    "send_bulk",
+                    {
+                        "phoneNo": "66818593778",
+                        "userId": 6,
+                        "partnerId": 2,
+                        "senderId": 40,
+                        "message": "สวัสดีครับ วันนี้อากาศสดใส",
+                        "callbackUrl": "https://partner.com/callback",
+                    },
+                )
+            ],
+        ),
+        ("smartsmsbulk", "query_dr"): (
+            "POST",
+            f"{SMART}/api/delivery/QueryDR",
+            signed(
+                "query_dr",
+                {"refId": "20241226173310654-5ab708ec-25bb-493a-adf4-fb0cfb9ac691", "userId": 42, "partnerId": 21},
+            ),
+        ),
+        ("smartsmsbulk", "otp_send"): (
+            "POST",
+            f"{SMART}/api/OptSendSms/OptSendSms",
+            signed(
+                "otp_send", {"otpId": "20241226547ED26AAA", "phoneNo": "66852262236", "userId": 42, "partnerId": 21}
+            ),
+        ),
+        ("smartsmsbulk", "otp_verify"): (
+            "POST",
+            f"{SMART}/api/OptSendSms/OptVerify",
+            {"otpId": "20241226547ED26AAA", "phoneNo": "66852262236", "refCode": "rmOzMMLW", "otpCode": "2443"},
+        ),
+        ("smartsmsbulk", "check_balance"): (
+            "POST",
+            f"{SMART}/api/credit/CheckBalance",
+            signed("check_balance", {"userId": 6, "partnerId": 2, "timestamp": 1763321555}),
+        ),
+        ("thaibulksms", "send_sms"): (
+            "POST",
+            "https://api-v2.thaibulksms.com/sms",
+            {"msisdn": "0812345678,0919874563", "message": "hello", "sender": "Demo", "force": "corporate"},
+        ),
         ("thaibulksms", "credit"): ("GET", "https://api-v2.thaibulksms.com/credit", None),
-        ("thaibulksms", "otp_request"): ("POST", "https://otp.thaibulksms.com/v2/otp/request", {
-            "key": "k", "secret": "s", "msisdn": "0812345678"}),
-        ("thaibulksms", "otp_verify"): ("POST", "https://otp.thaibulksms.com/v2/otp/verify", {
-            "key": "k", "secret": "s", "token": "t", "pin": "093892"}),
-        ("voiceotp", "otp_send"): ("POST", "http://210.211.108.20:8080/onsmsapivoice/postSMS", {
-            "phonesend": "0361234567", "sender": "DAUS01", "key": "XXXXXXX", "message": "123456", "pass": "YYYYYYY",
-            "username": "ZZZZZZZZZZ"}),
-        ("voiceotp", "check_voice"): ("POST", "http://210.211.108.20:8080/onsmsapivoice/checkVoice", {
-            "username": "zzzzzzz", "pass": "xxxxxxxx", "key": "XXXXXXX", "request_id": "1dc7b7eb-a9e7-4162-91cd-6027d95b290c"}),
-        ("voiceotp", "check_balance"): ("POST", "http://210.211.108.20:8080/onsmsapivoice/checkBalance", {
-            "username": "zzzzzzz", "pass": "xxxxxxxx", "key": "XXXXXXX"}),
-        **{(vendor, operation): (method, url, body) for vendor, operation, method, url, body in REQUESTS if vendor == "fpt"},
+        ("thaibulksms", "otp_request"): (
+            "POST",
+            "https://otp.thaibulksms.com/v2/otp/request",
+            {"key": "k", "secret": "s", "msisdn": "0812345678"},
+        ),
+        ("thaibulksms", "otp_verify"): (
+            "POST",
+            "https://otp.thaibulksms.com/v2/otp/verify",
+            {"key": "k", "secret": "s", "token": "t", "pin": "093892"},
+        ),
+        ("voiceotp", "otp_send"): (
+            "POST",
+            "http://210.211.108.20:8080/onsmsapivoice/postSMS",
+            {
+                "phonesend": "0361234567",
+                "sender": "DAUS01",
+                "key": "XXXXXXX",
+                "message": "123456",
+                "pass": "YYYYYYY",
+                "username": "ZZZZZZZZZZ",
+            },
+        ),
+        ("voiceotp", "check_voice"): (
+            "POST",
+            "http://210.211.108.20:8080/onsmsapivoice/checkVoice",
+            {
+                "username": "zzzzzzz",
+                "pass": "xxxxxxxx",
+                "key": "XXXXXXX",
+                "request_id": "1dc7b7eb-a9e7-4162-91cd-6027d95b290c",
+            },
+        ),
+        ("voiceotp", "check_balance"): (
+            "POST",
+            "http://210.211.108.20:8080/onsmsapivoice/checkBalance",
+            {"username": "zzzzzzz", "pass": "xxxxxxxx", "key": "XXXXXXX"},
+        ),
+        **{
+            (vendor, operation): (method, url, body)
+            for vendor, operation, method, url, body in REQUESTS
+            if vendor == "fpt"
+        },
     }
     status = {("thaibulksms", "send_sms", "error"): 400, ("thaibulksms", "otp_verify", "error"): 400}
     out = []
     for vendor, operation, kind, body in RESPONSES:
         method, url, request = requests[(vendor, operation)]
         text = isinstance(body, str)
-        out.append({
-            "request": {"method": method, "url": url, "headers": {"Content-Type": "application/json"} if request else {}, "body": copy.deepcopy(request)},
-            "response": {"status": status.get((vendor, operation, kind), 200),
-                         "headers": {"Content-Type": "text/plain" if text else "application/json"}, "body": body},
-        })
+        out.append(
+            {
+                "request": {
+                    "method": method,
+                    "url": url,
+                    "headers": {"Content-Type": "application/json"} if request else {},
+                    "body": copy.deepcopy(request),
+                },
+                "response": {
+                    "status": status.get((vendor, operation, kind), 200),
+                    "headers": {"Content-Type": "text/plain" if text else "application/json"},
+                    "body": body,
+                },
+            }
+        )
     return out
 
 
@@ -80,11 +166,19 @@ def to_har(exchanges: list[dict]) -> dict:
     for e in exchanges:
         req, resp = e["request"], e["response"]
         body = resp["body"] if isinstance(resp["body"], str) else json.dumps(resp["body"], ensure_ascii=False)
-        entry = {"request": {"method": req["method"], "url": req["url"], "headers": headers(req["headers"])},
-                 "response": {"status": resp["status"], "headers": headers(resp["headers"]),
-                              "content": {"mimeType": resp["headers"]["Content-Type"], "text": body}}}
+        entry = {
+            "request": {"method": req["method"], "url": req["url"], "headers": headers(req["headers"])},
+            "response": {
+                "status": resp["status"],
+                "headers": headers(resp["headers"]),
+                "content": {"mimeType": resp["headers"]["Content-Type"], "text": body},
+            },
+        }
         if req["body"] is not None:
-            entry["request"]["postData"] = {"mimeType": "application/json", "text": json.dumps(req["body"], ensure_ascii=False)}
+            entry["request"]["postData"] = {
+                "mimeType": "application/json",
+                "text": json.dumps(req["body"], ensure_ascii=False),
+            }
         entries.append(entry)
     return {"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": entries}}
 
@@ -132,7 +226,9 @@ def test_doctored_traffic_drifts_and_the_report_names_it(tmp_path, capsys):
 
 
 def test_status_drift_and_unmatched_and_unreadable(tmp_path, capsys):
-    traffic = seed_traffic()[:1] + [{"request": {"method": "GET", "url": "https://example.com/"}, "response": {"status": 200}}]
+    traffic = seed_traffic()[:1] + [
+        {"request": {"method": "GET", "url": "https://example.com/"}, "response": {"status": 200}}
+    ]
     err = dict(seed_traffic()[14])
     err["response"] = {**err["response"], "status": 500}  # ERROR_MESSAGE is a 400 in our table
     path = write_jsonl(tmp_path / "t.jsonl", [*traffic, err])

@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
-from mockserver.contracts import openapi
 from mockserver.app import SERVICES, create_app
 from mockserver.cli import main
+from mockserver.contracts import openapi
 
 VENDORS = create_app(scenarios=[])[SERVICES].vendors
-AUTH = {"thaibulksms": "c30eeef23eab29631ac350b6bd6ef6f9:aeb2a61fe2d4f97ff069ea7e030cb193", "ants": "demo:demo-ants-pass"}
+AUTH = {
+    "thaibulksms": "c30eeef23eab29631ac350b6bd6ef6f9:aeb2a61fe2d4f97ff069ea7e030cb193",
+    "ants": "demo:demo-ants-pass",
+}
 
 
 @pytest.mark.parametrize("name", sorted(VENDORS))
@@ -37,7 +40,10 @@ def test_document_is_valid_openapi_3_1(name):
 def test_security_schemes_are_described():
     tbs = openapi.build(VENDORS["thaibulksms"])
     assert tbs["components"]["securitySchemes"]["basicAuth"] == {
-        "type": "http", "scheme": "basic", "description": "HTTP Basic: the account's credentials"}
+        "type": "http",
+        "scheme": "basic",
+        "description": "HTTP Basic: the account's credentials",
+    }
     assert tbs["paths"]["/sms"]["post"]["security"] == [{"basicAuth": []}]
     otp = tbs["paths"]["/v2/otp/request"]["post"]
     assert otp["x-credentials-in-body"] is True and otp["servers"][1]["url"] == "https://otp.thaibulksms.com"
@@ -82,17 +88,41 @@ async def test_schemathesis_finds_no_5xx_and_no_answer_outside_its_schema(tmp_pa
     """A bounded run (10 examples per operation, fixed seed) of every vendor, every mount."""
     st = _schemathesis()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mockserver", "serve", "--port", "0", "--quiet", "--seed", "7",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "mockserver",
+        "serve",
+        "--port",
+        "0",
+        "--quiet",
+        "--seed",
+        "7",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         base = re.search(r"http://\S+", (await asyncio.wait_for(proc.stdout.readline(), 20)).decode())[0]
         failures = []
         for name, vendor in VENDORS.items():
             for mount in vendor.mounts():
-                args = [st, "run", f"{base}/_mock/openapi/{name}.json", "--url", f"{base}{mount.prefix}",
-                        "-n", "10", "--seed", "1", "--workers", "1", "--generation-deterministic",
-                        "--checks", "not_a_server_error,response_schema_conformance",
-                        "--include-path-regex", "^(" + "|".join(re.escape(op.path) for op in mount.operations) + ")$"]
+                args = [
+                    st,
+                    "run",
+                    f"{base}/_mock/openapi/{name}.json",
+                    "--url",
+                    f"{base}{mount.prefix}",
+                    "-n",
+                    "10",
+                    "--seed",
+                    "1",
+                    "--workers",
+                    "1",
+                    "--generation-deterministic",
+                    "--checks",
+                    "not_a_server_error,response_schema_conformance",
+                    "--include-path-regex",
+                    "^(" + "|".join(re.escape(op.path) for op in mount.operations) + ")$",
+                ]
                 if name in AUTH:
                     args += ["--auth", AUTH[name]]
                 run = await asyncio.create_subprocess_exec(

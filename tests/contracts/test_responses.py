@@ -11,8 +11,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from mockserver.contracts import schemas as contracts
 from mockserver.app import SERVICES
+from mockserver.contracts import schemas as contracts
 from mockserver.core.clock import HO_CHI_MINH
 from mockserver.vendors.smartsmsbulk.checksums import checksum
 
@@ -25,8 +25,10 @@ TBS = basic("c30eeef23eab29631ac350b6bd6ef6f9", "aeb2a61fe2d4f97ff069ea7e030cb19
 ANTS = basic("demo", "demo-ants-pass")
 VOICE = {"username": "demo", "pass": "demo-voice-pass", "key": "demo-voice-key"}
 OTC = "0DC8E7AD-5D4B-4D7B-9C8E-6F2A1B3C4D5E"
-FPT_CLIENT = {"client_id": "e615D85fc918f252e1754Ce2391c8Ef923AAB401",
-              "client_secret": "663642d023602e28784F8789dC939f14a54ece5f588848beBdd6"}
+FPT_CLIENT = {
+    "client_id": "e615D85fc918f252e1754Ce2391c8Ef923AAB401",
+    "client_secret": "663642d023602e28784F8789dC939f14a54ece5f588848beBdd6",
+}
 
 
 def smart(operation: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -43,32 +45,56 @@ async def otp_of(client, vendor: str, phone: str) -> dict[str, Any]:
 
 async def smartsmsbulk_flow(client, services, callback: str) -> None:
     post = client.post
-    r = await post("/smartsmsbulk/api/v2/SendSMS", json=smart("send_sms", {
-        "phoneNo": "66852262236", "senderId": 25, "message": "สวัสดี", "callbackUrl": callback}))
+    r = await post(
+        "/smartsmsbulk/api/v2/SendSMS",
+        json=smart("send_sms", {"phoneNo": "66852262236", "senderId": 25, "message": "สวัสดี", "callbackUrl": callback}),
+    )
     ref_id = (await r.json())["refId"]
     good = smart("send_bulk", {"phoneNo": "66818593778", "senderId": 25, "message": "hello", "callbackUrl": callback})
     await post("/smartsmsbulk/api/v2/SendBulkSMS", json=[good, {**good, "phoneNo": "12"}, "not an object"])
     await post("/smartsmsbulk/api/v2/SendBulkSMS", json=[{**good, "chksum": "0" * 32}])
     await post("/smartsmsbulk/api/delivery/QueryDR", json=smart("query_dr", {"refId": ref_id}))
     await post("/smartsmsbulk/api/delivery/QueryDR", json=smart("query_dr", {"refId": "nope"}))
-    await post("/smartsmsbulk/api/OptSendSms/OptSendSms", json=smart("otp_send", {
-        "otpId": "20241226547ED26AAA", "phoneNo": "66852262236"}))
+    await post(
+        "/smartsmsbulk/api/OptSendSms/OptSendSms",
+        json=smart("otp_send", {"otpId": "20241226547ED26AAA", "phoneNo": "66852262236"}),
+    )
     otp = await otp_of(client, "smartsmsbulk", "66852262236")
     verify = {"otpId": "20241226547ED26AAA", "phoneNo": "66852262236", "refCode": otp["ref"], "otpCode": otp["code"]}
     await post("/smartsmsbulk/api/OptSendSms/OptVerify", json=verify)
     await post("/smartsmsbulk/api/OptSendSms/OptVerify", json=verify)  # already verified
-    await post("/smartsmsbulk/api/credit/CheckBalance", json=smart("check_balance", {"timestamp": int(services.clock.now())}))
+    await post(
+        "/smartsmsbulk/api/credit/CheckBalance", json=smart("check_balance", {"timestamp": int(services.clock.now())})
+    )
     await post("/smartsmsbulk/api/credit/CheckBalance", json=smart("check_balance", {"timestamp": 5}))
 
 
 async def thaibulksms_flow(client, services, callback: str) -> None:
     h = {"Authorization": TBS}
-    await client.post("/thaibulksms/sms", headers=h, data={
-        "msisdn": "0812345678,+66812345679,123", "message": "see https://example.com/a/long/path", "sender": "Demo",
-        "shorten_url": "true", "callback_url": callback, "tag": "t1"})
-    await client.post("/thaibulksms/sms", headers=h, json={
-        "msisdn": "0812345670", "message": "json", "sender": "Demo", "force": "corporate",
-        "callback_url": callback + "?get=1", "callback_method": "GET"})
+    await client.post(
+        "/thaibulksms/sms",
+        headers=h,
+        data={
+            "msisdn": "0812345678,+66812345679,123",
+            "message": "see https://example.com/a/long/path",
+            "sender": "Demo",
+            "shorten_url": "true",
+            "callback_url": callback,
+            "tag": "t1",
+        },
+    )
+    await client.post(
+        "/thaibulksms/sms",
+        headers=h,
+        json={
+            "msisdn": "0812345670",
+            "message": "json",
+            "sender": "Demo",
+            "force": "corporate",
+            "callback_url": callback + "?get=1",
+            "callback_method": "GET",
+        },
+    )
     text = next(m.text for m in services.store.messages.values() if m.vendor == "thaibulksms" and "/s/" in m.text)
     code = re.search(r"/s/(\w+)", text)[1]
     await client.get(f"/thaibulksms/s/{code}", allow_redirects=False)
@@ -82,7 +108,10 @@ async def thaibulksms_flow(client, services, callback: str) -> None:
         r = await client.post(f"/thaibulksms-otp/{version}/otp/request", json={**app, "msisdn": "0812345678"})
         token = (await r.json())["token"]
         pin = (await otp_of(client, "thaibulksms", "66812345678"))["code"]
-        await client.post(f"/thaibulksms-otp/{version}/otp/verify", json={**app, "token": token, "pin": "000000" if pin != "000000" else "1"})
+        await client.post(
+            f"/thaibulksms-otp/{version}/otp/verify",
+            json={**app, "token": token, "pin": "000000" if pin != "000000" else "1"},
+        )
         await client.post(f"/thaibulksms-otp/{version}/otp/verify", data={**app, "token": token, "pin": pin})
         await client.post(f"/thaibulksms-otp/{version}/otp/verify", json={**app, "token": token, "pin": pin})
         await client.post(f"/thaibulksms-otp/{version}/otp/request", json={**app})
@@ -90,17 +119,34 @@ async def thaibulksms_flow(client, services, callback: str) -> None:
 
 async def ants_flow(client, services, callback: str) -> None:
     h = {"Authorization": ANTS}
-    r = await client.post("/ants/sms/send", headers=h, json={"messages": [{
-        "from": "ANTS", "destinations": [{"to": "66812345678"}, {"to": "0812"}], "text": "hello",
-        "notifyUrl": callback, "notifyContentType": "application/json", "callbackData": "cb"}]})
+    r = await client.post(
+        "/ants/sms/send",
+        headers=h,
+        json={
+            "messages": [
+                {
+                    "from": "ANTS",
+                    "destinations": [{"to": "66812345678"}, {"to": "0812"}],
+                    "text": "hello",
+                    "notifyUrl": callback,
+                    "notifyContentType": "application/json",
+                    "callbackData": "cb",
+                }
+            ]
+        },
+    )
     bulk_id = (await r.json())["bulkId"]
-    await client.post("/ants/sms/send", headers=h, json={"messages": [{"from": "Nope", "destinations": "66812345678", "text": "x"}]})
+    await client.post(
+        "/ants/sms/send", headers=h, json={"messages": [{"from": "Nope", "destinations": "66812345678", "text": "x"}]}
+    )
     await client.get("/ants/sms/loginfo", headers=h, params={"bulkId": bulk_id})
     await client.get("/ants/sms/loginfo", headers=h)
     await client.post("/ants/sms/preview", headers=h, json={"message": "สวัสดี"})
     await client.post("/ants/account/balance", headers=h)
     await client.get("/ants/sms/senderList", headers=h)
-    r = await client.post("/ants/otp/requestOTP", headers=h, json={"otcId": OTC, "mobile": "66812345678", "notifyUrl": callback})
+    r = await client.post(
+        "/ants/otp/requestOTP", headers=h, json={"otcId": OTC, "mobile": "66812345678", "notifyUrl": callback}
+    )
     otp_id = (await r.json())["otpId"]
     await client.post("/ants/otp/resendOTP", headers=h, json={"otpId": otp_id})
     code = (await otp_of(client, "ants", "66812345678"))["code"]
@@ -111,9 +157,13 @@ async def ants_flow(client, services, callback: str) -> None:
 
 async def voiceotp_flow(client, services, callback: str) -> None:
     base = "/voiceotp/onsmsapivoice"
-    r = await client.post(f"{base}/postSMS", json={**VOICE, "sender": "DAUSO1", "phonesend": "0399123456", "message": "123456"})
+    r = await client.post(
+        f"{base}/postSMS", json={**VOICE, "sender": "DAUSO1", "phonesend": "0399123456", "message": "123456"}
+    )
     request_id = (await r.text()).split(",,,")[1]
-    await client.post(f"{base}/postSMS", json={**VOICE, "sender": "DAUSO1", "phonesend": "0399123456", "message": "123456"})
+    await client.post(
+        f"{base}/postSMS", json={**VOICE, "sender": "DAUSO1", "phonesend": "0399123456", "message": "123456"}
+    )
     await client.post(f"{base}/checkVoice", json={**VOICE, "request_id": request_id})
     await client.post(f"{base}/checkVoice", json={**VOICE, "request_id": "nope"})
     await client.post(f"{base}/checkBalance", json=VOICE)
@@ -132,32 +182,57 @@ def fpt_schedule(services, days: int = 1) -> str:
 
 async def fpt_flow(client, services, callback: str) -> None:
     base = "/fpt"
-    grant = {**FPT_CLIENT, "grant_type": "client_credentials", "scope": "send_brandname_otp send_brandname", "session_id": "s1"}
+    grant = {
+        **FPT_CLIENT,
+        "grant_type": "client_credentials",
+        "scope": "send_brandname_otp send_brandname",
+        "session_id": "s1",
+    }
     r = await client.post(f"{base}/oauth2/token", json=grant)
     token = (await r.json())["access_token"]
     await client.post(f"{base}/oauth2/token", data={**grant, "scope": "send_brandname_otp"})  # a form body
     await client.post(f"{base}/oauth2/token", json={**grant, "grant_type": "password"})  # 1015
     await client.post(f"{base}/oauth2/token", json={**grant, "client_secret": "wrong"})  # 1008
     auth = {"access_token": token, "session_id": "s1"}
-    otp = {**auth, "BrandName": "FTI", "Phone": "0949123456", "Message": b64("Mã OTP của bạn là 123456"), "RequestId": "r-1"}
+    otp = {
+        **auth,
+        "BrandName": "FTI",
+        "Phone": "0949123456",
+        "Message": b64("Mã OTP của bạn là 123456"),
+        "RequestId": "r-1",
+    }
     await client.post(f"{base}/api/push-brandname-otp", json=otp)
     await client.post(f"{base}/api/push-brandname-otp", json=otp)  # 2501: same text, same number
     await client.post(f"{base}/api/push-brandname-otp", json={**otp, "BrandName": "NOPE"})  # 2513
-    await client.post(f"{base}/api/push-brandname-otp", headers={"Authorization": f"Bearer {token}"},
-                      json={k: v for k, v in otp.items() if k != "access_token"} | {"Phone": "84981234567"})
+    await client.post(
+        f"{base}/api/push-brandname-otp",
+        headers={"Authorization": f"Bearer {token}"},
+        json={k: v for k, v in otp.items() if k != "access_token"} | {"Phone": "84981234567"},
+    )
     await client.post(f"{base}/api/push-brandname-otp", json={**otp, "session_id": "other"})  # 1011
     intl = {**otp, "Phone": "+6591234567"}
     await client.post(f"{base}/api/push-brandname-international", json=intl)
     await client.post(f"{base}/api/push-brandname-international", json={**intl, "Phone": "84949123456"})  # 1014
-    campaign = {**auth, "CampaignName": "Khuyến mãi", "BrandName": "FTI", "Message": "Giảm giá 10%",
-                "ScheduleTime": fpt_schedule(services), "Quota": 3}
+    campaign = {
+        **auth,
+        "CampaignName": "Khuyến mãi",
+        "BrandName": "FTI",
+        "Message": "Giảm giá 10%",
+        "ScheduleTime": fpt_schedule(services),
+        "Quota": 3,
+    }
     r = await client.post(f"{base}/api/create-campaign", json=campaign)
     code = (await r.json())["CampaignCode"]
     await client.post(f"{base}/api/create-campaign", json=campaign)  # 1014: the name is taken
-    await client.post(f"{base}/api/create-campaign", json={**campaign, "CampaignName": "Đêm", "ScheduleTime": fpt_schedule(services)[:-5] + "23:00"})
+    await client.post(
+        f"{base}/api/create-campaign",
+        json={**campaign, "CampaignName": "Đêm", "ScheduleTime": fpt_schedule(services)[:-5] + "23:00"},
+    )
     ads = {**auth, "CampaignCode": code, "PhoneList": "84949123456,0981234567"}
     await client.post(f"{base}/api/push-brandname-ads", json=ads)
-    await client.post(f"{base}/api/push-brandname-ads", json={**ads, "PhoneList": "0912345678,0912345679"})  # 1016: over quota
+    await client.post(
+        f"{base}/api/push-brandname-ads", json={**ads, "PhoneList": "0912345678,0912345679"}
+    )  # 1016: over quota
     await client.post(f"{base}/api/cancel-ads", json={**auth, "CampaignCode": code})
     await client.post(f"{base}/api/cancel-ads", json={**auth, "CampaignCode": "NjM2nope"})  # 1014
     await client.post(f"{base}/api/cancel-ads", json={"access_token": token})  # 1001: no session_id
@@ -234,8 +309,10 @@ def misfits(seen: list[Captured]) -> list[str]:
         assert checkable, f"{c.vendor.name} {c.operation} answered {c.content_type}"
         kind, problems = oc.classify(instance)
         if kind is None:
-            bad.append(f"{c.vendor.name} {c.operation} {c.method} {c.path[:60]} -> {c.status} {c.body[:120]!r}: "
-                       + "; ".join(f"{p.field}: {p.message}" for p in problems[:3]))
+            bad.append(
+                f"{c.vendor.name} {c.operation} {c.method} {c.path[:60]} -> {c.status} {c.body[:120]!r}: "
+                + "; ".join(f"{p.field}: {p.message}" for p in problems[:3])
+            )
         elif kind == "success" and c.outcome != "ok":
             bad.append(f"{c.vendor.name} {c.operation}: refusal {c.outcome} fits the success schema: {c.body[:120]!r}")
     return bad
@@ -290,5 +367,11 @@ async def test_every_delivery_report_fits_its_schema(aiohttp_client, make_app, r
             oc = contracts.operation(vendor, operation)
             assert oc.problems("callback", body) == [], (record.vendor, operation, body)
             checked.add((record.vendor, operation, record.method))
-    assert {("smartsmsbulk", "send_sms", "POST"), ("smartsmsbulk", "send_bulk", "POST"), ("thaibulksms", "send_sms", "POST"),
-            ("thaibulksms", "send_sms", "GET"), ("ants", "send_sms", "POST"), ("ants", "otp_request", "POST")} <= checked
+    assert {
+        ("smartsmsbulk", "send_sms", "POST"),
+        ("smartsmsbulk", "send_bulk", "POST"),
+        ("thaibulksms", "send_sms", "POST"),
+        ("thaibulksms", "send_sms", "GET"),
+        ("ants", "send_sms", "POST"),
+        ("ants", "otp_request", "POST"),
+    } <= checked

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from mockserver.contracts import schemas as contracts
 from mockserver.app import SERVICES, create_app
+from mockserver.contracts import schemas as contracts
 from mockserver.vendors import discover
 
 from .seed_examples import CALLBACKS, RESPONSES
@@ -50,7 +50,9 @@ def test_every_schema_file_is_draft_2020_12():
             Draft202012Validator.check_schema(document)
 
 
-@pytest.mark.parametrize(("vendor", "operation", "kind", "body"), RESPONSES, ids=lambda x: x if isinstance(x, str) and len(x) < 20 else "")
+@pytest.mark.parametrize(
+    ("vendor", "operation", "kind", "body"), RESPONSES, ids=lambda x: x if isinstance(x, str) and len(x) < 20 else ""
+)
 def test_seed_example_responses_fit(vendor, operation, kind, body):
     oc = contracts.operation(VENDORS[vendor], operation)
     assert oc.problems(kind, body) == []
@@ -64,7 +66,9 @@ def test_seed_example_callbacks_fit(vendor, operation, body):
 
 def test_problems_name_the_field_the_expectation_and_what_came():
     oc = contracts.operation(VENDORS["smartsmsbulk"], "check_balance")
-    found = oc.problems("request", {"userId": 6, "partnerId": 2, "timestamp": "1763321555", "chksum": "0" * 32, "extra": 1})
+    found = oc.problems(
+        "request", {"userId": 6, "partnerId": 2, "timestamp": "1763321555", "chksum": "0" * 32, "extra": 1}
+    )
     by_field = {p.field: p for p in found}
     assert by_field["timestamp"].expected == "integer"
     assert by_field["timestamp"].got == '"1763321555" (string)'

@@ -11,11 +11,11 @@ import pytest
 from aiohttp import web
 
 from mockserver.app import SERVICES
-from mockserver.engine.callbacks import CallbackSettings, Dispatcher
 from mockserver.core.clock import Clock
 from mockserver.core.randomness import Randomness
-from mockserver.engine.scenarios import CallbackPlan
 from mockserver.core.store import Store
+from mockserver.engine.callbacks import CallbackSettings, Dispatcher
+from mockserver.engine.scenarios import CallbackPlan
 
 from .lifecycle_helpers import BIG_ACCOUNT, SEND, reports, send, send_bulk, sms, wait_reports
 

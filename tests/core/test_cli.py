@@ -19,7 +19,10 @@ def start(*args: str) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert proc.stdout is not None
     first = proc.stdout.readline()
@@ -50,7 +53,9 @@ def test_serve_prints_every_vendor_and_the_inspection_api_then_stops_cleanly():
 
 def test_python_dash_m_and_vendors_listing():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "mockserver", "vendors"], capture_output=True, text=True, env=env, timeout=30)
+    out = subprocess.run(
+        [sys.executable, "-m", "mockserver", "vendors"], capture_output=True, text=True, env=env, timeout=30
+    )
     assert out.returncode == 0
     row = next(line for line in out.stdout.splitlines() if "/smartsmsbulk/api/v2/SendSMS" in line)
     assert row.split()[:3] == ["smartsmsbulk", "send_sms", "POST"] and "services.smartsmsbulk.com" in row

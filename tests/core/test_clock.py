@@ -134,7 +134,7 @@ async def test_post_clock_advance_fires_due_deliveries_at_once(aiohttp_client, m
     state = await resp.json()
     assert state["fired"] == 2 and state["frozen"] is True
     assert state["now"] == pytest.approx(before + 3600)
-    message = (await (await client.get(f"/_mock/messages/{ref}")).json())
+    message = await (await client.get(f"/_mock/messages/{ref}")).json()
     created = message["created_at"]
     assert [(t["status"], round(t["at"] - created, 3)) for t in message["timeline"]] == [
         ("accepted", 0),

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "mockserver", *args], capture_output=True, text=True, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 def test_bundled_defaults_hold_the_demo_accounts():
@@ -82,5 +84,7 @@ def test_cli_reports_yaml_syntax_errors(tmp_path):
 
 
 def test_validate_accepts_the_bundled_files():
-    result = run_cli("validate", str(ROOT / "mockserver" / "default_config.yaml"), str(ROOT / "scenarios" / "default.yaml"))
+    result = run_cli(
+        "validate", str(ROOT / "mockserver" / "default_config.yaml"), str(ROOT / "scenarios" / "default.yaml")
+    )
     assert result.returncode == 0, result.stderr

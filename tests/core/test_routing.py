@@ -34,7 +34,10 @@ async def test_a_real_host_name_serves_the_real_paths_and_journals_them(client, 
     resp = await client.get("/api/v2/SendSMS", headers={"Host": host})
     assert resp.status == 405 and (await resp.json())["status"] == "ERR"
     log = client.server.app[SERVICES].store.requests
-    assert [(r.vendor, r.operation, r.status) for r in list(log)[-2:]] == [("smartsmsbulk", "send_sms", 200), ("smartsmsbulk", None, 405)]
+    assert [(r.vendor, r.operation, r.status) for r in list(log)[-2:]] == [
+        ("smartsmsbulk", "send_sms", 200),
+        ("smartsmsbulk", None, 405),
+    ]
 
 
 async def test_an_unknown_host_does_not_reach_the_real_paths(client):

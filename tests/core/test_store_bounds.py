@@ -7,7 +7,9 @@ from mockserver.core.store import OtpRecord, Store
 
 
 def _otp(phone: str, code: str, at: float) -> OtpRecord:
-    return OtpRecord(vendor="voiceotp", account="demo", phone=phone, code=code, ref=None, created_at=at, expires_at=None)
+    return OtpRecord(
+        vendor="voiceotp", account="demo", phone=phone, code=code, ref=None, created_at=at, expires_at=None
+    )
 
 
 def test_otps_past_the_cap_forget_the_phone_whose_latest_otp_is_oldest():

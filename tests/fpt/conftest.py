@@ -55,7 +55,11 @@ def vn_time(clock_now: float, *, days: int = 1, hour: int = 10, minute: int = 0)
 
 async def post(client, path: str, body: Any = None, **kw: Any):
     """POST JSON to ``/fpt<path>``; returns (status, parsed JSON)."""
-    response = await client.post(f"/fpt{path}", json=body, **kw) if body is not None else await client.post(f"/fpt{path}", **kw)
+    response = (
+        await client.post(f"/fpt{path}", json=body, **kw)
+        if body is not None
+        else await client.post(f"/fpt{path}", **kw)
+    )
     return response.status, await response.json()
 
 

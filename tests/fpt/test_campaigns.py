@@ -44,7 +44,14 @@ async def test_quota_as_digit_string_is_taken(client, campaign_factory):
 async def test_campaign_name_must_be_unique(client, campaign_factory):
     await campaign_factory(name="Chuong trinh khuyen mai T6-2016")
     when, _ = vn_time(await clock_now(client))
-    body = {**AUTH, "CampaignName": "Chuong trinh khuyen mai T6-2016", "BrandName": "FTI", "Message": "x", "ScheduleTime": when, "Quota": 1}
+    body = {
+        **AUTH,
+        "CampaignName": "Chuong trinh khuyen mai T6-2016",
+        "BrandName": "FTI",
+        "Message": "x",
+        "ScheduleTime": when,
+        "Quota": 1,
+    }
     status, data = await post(client, CREATE, body)
     assert_error(status, data, 1014, 400)
 
@@ -91,7 +98,14 @@ async def test_create_campaign_bad_fields_are_1014(client, field, value):
 @pytest.mark.parametrize("hhmm", ["08:00", "11:30", "13:30", "20:00"])
 async def test_send_window_edges_are_inside(client, hhmm):
     when, _ = vn_time(await clock_now(client))
-    body = {**AUTH, "CampaignName": f"KM {hhmm}", "BrandName": "FTI", "Message": "Giam gia", "ScheduleTime": f"{when[:10]} {hhmm}", "Quota": 1}
+    body = {
+        **AUTH,
+        "CampaignName": f"KM {hhmm}",
+        "BrandName": "FTI",
+        "Message": "Giam gia",
+        "ScheduleTime": f"{when[:10]} {hhmm}",
+        "Quota": 1,
+    }
     status, data = await post(client, CREATE, body)
     assert status == 200, data
 
@@ -142,8 +156,18 @@ async def test_unknown_or_foreign_campaign_is_1014(aiohttp_client, make_app):
         "vendors": {
             "fpt": {
                 "accounts": [
-                    {"client_id": "a", "client_secret": "s", "brandnames": ["A"], "tokens": [{"access_token": "ta", "session_id": "x"}]},
-                    {"client_id": "b", "client_secret": "s", "brandnames": ["B"], "tokens": [{"access_token": "tb", "session_id": "x"}]},
+                    {
+                        "client_id": "a",
+                        "client_secret": "s",
+                        "brandnames": ["A"],
+                        "tokens": [{"access_token": "ta", "session_id": "x"}],
+                    },
+                    {
+                        "client_id": "b",
+                        "client_secret": "s",
+                        "brandnames": ["B"],
+                        "tokens": [{"access_token": "tb", "session_id": "x"}],
+                    },
                 ]
             }
         }
@@ -151,7 +175,17 @@ async def test_unknown_or_foreign_campaign_is_1014(aiohttp_client, make_app):
     client = await aiohttp_client(make_app(config))
     when, _ = vn_time(await clock_now(client))
     status, data = await post(
-        client, CREATE, {"access_token": "ta", "session_id": "x", "CampaignName": "n", "BrandName": "A", "Message": "m", "ScheduleTime": when, "Quota": 5}
+        client,
+        CREATE,
+        {
+            "access_token": "ta",
+            "session_id": "x",
+            "CampaignName": "n",
+            "BrandName": "A",
+            "Message": "m",
+            "ScheduleTime": when,
+            "Quota": 5,
+        },
     )
     assert status == 200
     code = data["CampaignCode"]
@@ -162,7 +196,17 @@ async def test_unknown_or_foreign_campaign_is_1014(aiohttp_client, make_app):
         assert_error(*(await post(client, path, body)), 1014, 400)
     # the same name is fine for another client
     status, _ = await post(
-        client, CREATE, {"access_token": "tb", "session_id": "x", "CampaignName": "n", "BrandName": "B", "Message": "m", "ScheduleTime": when, "Quota": 5}
+        client,
+        CREATE,
+        {
+            "access_token": "tb",
+            "session_id": "x",
+            "CampaignName": "n",
+            "BrandName": "B",
+            "Message": "m",
+            "ScheduleTime": when,
+            "Quota": 5,
+        },
     )
     assert status == 200
 

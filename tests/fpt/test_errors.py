@@ -35,7 +35,9 @@ async def _expired(client):
 
 async def _over_quota(client):
     code = await _campaign(client, quota=1)
-    return await post(client, "/api/push-brandname-ads", {**AUTH, "CampaignCode": code, "PhoneList": "0949123456,0949123457"})
+    return await post(
+        client, "/api/push-brandname-ads", {**AUTH, "CampaignCode": code, "PhoneList": "0949123456,0949123457"}
+    )
 
 
 async def _duplicate(client):
@@ -50,7 +52,13 @@ async def _raw(client, method: str, path: str, **kw):
 
 # name -> a real request that triggers the row
 REAL_TRIGGERS = {
-    "INVALID_REQUEST": lambda c: _raw(c, "POST", "/api/push-brandname-otp", data=b'{"access_token": "x" "session_id": "abcde"}', headers={"Content-Type": "application/json"}),
+    "INVALID_REQUEST": lambda c: _raw(
+        c,
+        "POST",
+        "/api/push-brandname-otp",
+        data=b'{"access_token": "x" "session_id": "abcde"}',
+        headers={"Content-Type": "application/json"},
+    ),
     "INVALID_SCOPE": lambda c: post(c, "/oauth2/token", token_body(scope="send_everything")),
     "INVALID_CLIENT": lambda c: post(c, "/oauth2/token", token_body(client_secret="nope")),
     "INVALID_GRANT": lambda c: post(c, "/oauth2/token", token_body(grant_type="client")),
@@ -65,8 +73,16 @@ REAL_TRIGGERS = {
     "BRANDNAME_NOT_REGISTERED": lambda c: post(c, "/api/push-brandname-otp", otp_body(BrandName="XYZ")),
     "NOT_FOUND": lambda c: _raw(c, "POST", "/api/push-brandname-sms", json={}),
     "METHOD_NOT_ALLOWED": lambda c: _raw(c, "GET", "/api/cancel-ads"),
-    "UNSUPPORTED_MEDIA_TYPE": lambda c: _raw(c, "POST", "/api/push-brandname-otp", data="a=1", headers={"Content-Type": "text/plain"}),
-    "BODY_TOO_LARGE": lambda c: _raw(c, "POST", "/api/push-brandname-otp", data=b"{" + b" " * (1024 * 1024 + 10) + b"}", headers={"Content-Type": "application/json"}),
+    "UNSUPPORTED_MEDIA_TYPE": lambda c: _raw(
+        c, "POST", "/api/push-brandname-otp", data="a=1", headers={"Content-Type": "text/plain"}
+    ),
+    "BODY_TOO_LARGE": lambda c: _raw(
+        c,
+        "POST",
+        "/api/push-brandname-otp",
+        data=b"{" + b" " * (1024 * 1024 + 10) + b"}",
+        headers={"Content-Type": "application/json"},
+    ),
 }
 
 
@@ -95,9 +111,15 @@ def test_every_row_has_a_trigger():
 
 
 def test_table_holds_the_seed_codes_with_both_languages():
-    main = {row.code: row for row in ERRORS if row.concerns != "routing" and row.name not in {"UNSUPPORTED_MEDIA_TYPE", "BODY_TOO_LARGE", "INTERNAL"}}
+    main = {
+        row.code: row
+        for row in ERRORS
+        if row.concerns != "routing" and row.name not in {"UNSUPPORTED_MEDIA_TYPE", "BODY_TOO_LARGE", "INTERNAL"}
+    }
     assert sorted(main) == list(range(1001, 1017)) + [2501, 2513, 2518, 2519]
-    assert main[1001].message == "Request không hợp lệ." and main[1016].message == "Số lượng tin nhắn gửi đã vượt hạn mức"
+    assert (
+        main[1001].message == "Request không hợp lệ." and main[1016].message == "Số lượng tin nhắn gửi đã vượt hạn mức"
+    )
     for row in ERRORS:
         assert row.status != 200 and row.extra["en"] and row.message
         assert ERRORS.find(row.code).code == row.code
@@ -162,7 +184,14 @@ async def test_banned_keyword_by_text_rule(aiohttp_client, make_app, tmp_path):
     )
     client = await aiohttp_client(make_app(scenarios=[path]))
     when, _ = vn_time(await clock_now(client))
-    body = {**AUTH, "CampaignName": "KM", "BrandName": "FTI", "Message": "Online CASINO", "ScheduleTime": when, "Quota": 1}
+    body = {
+        **AUTH,
+        "CampaignName": "KM",
+        "BrandName": "FTI",
+        "Message": "Online CASINO",
+        "ScheduleTime": when,
+        "Quota": 1,
+    }
     assert_error(*(await post(client, "/api/create-campaign", body)), 2519, 400)
     body["Message"] = "Giam gia"
     assert (await post(client, "/api/create-campaign", body))[0] == 200

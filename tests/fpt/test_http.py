@@ -34,8 +34,28 @@ async def answer(response):
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize(
     "body",
-    [SEED_TOKEN_EXAMPLE, b"", b"not json", b"[1, 2]", b'"text"', b"null", b"\xff\xfe{}", b'{"a": "\\ud800"}', b'{"a": 1'],
-    ids=["seed-example-without-commas", "empty", "text", "array", "string", "null", "bad-utf8", "lone-surrogate", "truncated"],
+    [
+        SEED_TOKEN_EXAMPLE,
+        b"",
+        b"not json",
+        b"[1, 2]",
+        b'"text"',
+        b"null",
+        b"\xff\xfe{}",
+        b'{"a": "\\ud800"}',
+        b'{"a": 1',
+    ],
+    ids=[
+        "seed-example-without-commas",
+        "empty",
+        "text",
+        "array",
+        "string",
+        "null",
+        "bad-utf8",
+        "lone-surrogate",
+        "truncated",
+    ],
 )
 async def test_malformed_body_is_1001(client, path, body):
     status, data = await answer(await client.post(f"/fpt{path}", data=body, headers=JSON))
@@ -50,19 +70,28 @@ async def test_huge_body_is_413(client, path):
 
 
 @pytest.mark.parametrize("path", PATHS[1:])
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml"],
+)
 async def test_wrong_content_type_is_415(client, path, content_type):
-    status, data = await answer(await client.post(f"/fpt{path}", data=json.dumps(otp_body()), headers={"Content-Type": content_type}))
+    status, data = await answer(
+        await client.post(f"/fpt{path}", data=json.dumps(otp_body()), headers={"Content-Type": content_type})
+    )
     assert_error(status, data, 1001, 415)
 
 
 async def test_token_endpoint_takes_json_or_form_only(client):
-    status, data = await answer(await client.post("/fpt/oauth2/token", data=json.dumps(token_body()), headers={"Content-Type": "text/plain"}))
+    status, data = await answer(
+        await client.post("/fpt/oauth2/token", data=json.dumps(token_body()), headers={"Content-Type": "text/plain"})
+    )
     assert_error(status, data, 1001, 415)
 
 
 async def test_missing_content_type_is_tolerated(client):
-    response = await client.post("/fpt/api/push-brandname-otp", data=json.dumps(otp_body()), skip_auto_headers=["Content-Type"])
+    response = await client.post(
+        "/fpt/api/push-brandname-otp", data=json.dumps(otp_body()), skip_auto_headers=["Content-Type"]
+    )
     assert response.status == 200, await response.text()
 
 
@@ -79,7 +108,9 @@ async def test_wrong_method_is_405(client, path, method):
     assert_error(status, data, 1001, 405)
 
 
-@pytest.mark.parametrize("path", ["/", "/api", "/api/push-brandname", "/oauth2/authorize", "/api/push-brandname-otp/extra"])
+@pytest.mark.parametrize(
+    "path", ["/", "/api", "/api/push-brandname", "/oauth2/authorize", "/api/push-brandname-otp/extra"]
+)
 async def test_unknown_path_is_404(client, path):
     status, data = await answer(await client.post(f"/fpt{path}", json={}))
     assert_error(status, data, 1001, 404)
@@ -98,4 +129,8 @@ async def test_real_hosts_serve_the_real_paths(client, host):
 async def test_requests_are_in_the_request_journal(client):
     await client.post("/fpt/api/push-brandname-otp", json=otp_body(access_token="bad"))
     entries = (await (await client.get("/_mock/requests", params={"vendor": "fpt"})).json())["requests"]
-    assert entries[0]["operation"] == "send_sms" and entries[0]["outcome"] == "INVALID_TOKEN" and entries[0]["status"] == 401
+    assert (
+        entries[0]["operation"] == "send_sms"
+        and entries[0]["outcome"] == "INVALID_TOKEN"
+        and entries[0]["status"] == 401
+    )

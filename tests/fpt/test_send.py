@@ -55,7 +55,13 @@ async def test_the_notes_telco_table_is_complete():
     from collections import Counter
 
     assert Counter(TELCO_BY_PREFIX.values()) == {
-        "viettel": 12, "vina": 8, "mobi": 8, "vietnamobile": 4, "gmobile": 2, "itel": 1, "reddi": 1
+        "viettel": 12,
+        "vina": 8,
+        "mobi": 8,
+        "vietnamobile": 4,
+        "gmobile": 2,
+        "itel": 1,
+        "reddi": 1,
     }
 
 
@@ -87,7 +93,17 @@ BAD_MESSAGES = [
     12345,
     None,
 ]
-BAD_PHONES = ["+84949123456", "949123456", "0949 123 456", "02439123456", "0109123456", "849491234567", "", None, ["0949123456"]]
+BAD_PHONES = [
+    "+84949123456",
+    "949123456",
+    "0949 123 456",
+    "02439123456",
+    "0109123456",
+    "849491234567",
+    "",
+    None,
+    ["0949123456"],
+]
 
 
 @pytest.mark.parametrize(

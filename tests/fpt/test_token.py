@@ -87,8 +87,12 @@ async def test_client_scopes_come_from_the_config(aiohttp_client, make_app):
         }
     }
     client = await aiohttp_client(make_app(config))
-    assert (await post(client, "/oauth2/token", token_body(client_id="otp-only", client_secret="s3cret", scope=OTP)))[0] == 200
-    status, data = await post(client, "/oauth2/token", token_body(client_id="otp-only", client_secret="s3cret", scope=ADS))
+    assert (await post(client, "/oauth2/token", token_body(client_id="otp-only", client_secret="s3cret", scope=OTP)))[
+        0
+    ] == 200
+    status, data = await post(
+        client, "/oauth2/token", token_body(client_id="otp-only", client_secret="s3cret", scope=ADS)
+    )
     assert_error(status, data, 1005, 400)
 
 
@@ -98,17 +102,27 @@ async def test_expired_token_is_1013_after_the_clock_moves(client):
     status, _ = await post(client, "/api/push-brandname-otp", otp_body(access_token=token, session_id="s-1"))
     assert status == 200
     await advance(client, 1)
-    status, data = await post(client, "/api/push-brandname-otp", otp_body("0949123457", access_token=token, session_id="s-1"))
+    status, data = await post(
+        client, "/api/push-brandname-otp", otp_body("0949123457", access_token=token, session_id="s-1")
+    )
     assert_error(status, data, 1013, 401)
 
 
 async def test_expires_in_comes_from_the_account(aiohttp_client, make_app):
-    config = {"vendors": {"fpt": {"accounts": [{"client_id": "c", "client_secret": "s", "brandnames": ["FTI"], "expires_in": 60}]}}}
+    config = {
+        "vendors": {
+            "fpt": {"accounts": [{"client_id": "c", "client_secret": "s", "brandnames": ["FTI"], "expires_in": 60}]}
+        }
+    }
     client = await aiohttp_client(make_app(config))
-    status, data = await post(client, "/oauth2/token", token_body(client_id="c", client_secret="s", scope=OTP, session_id="s-1"))
+    status, data = await post(
+        client, "/oauth2/token", token_body(client_id="c", client_secret="s", scope=OTP, session_id="s-1")
+    )
     assert data["expires_in"] == 60
     await advance(client, 61)
-    status, data = await post(client, "/api/push-brandname-otp", otp_body(access_token=data["access_token"], session_id="s-1"))
+    status, data = await post(
+        client, "/api/push-brandname-otp", otp_body(access_token=data["access_token"], session_id="s-1")
+    )
     assert_error(status, data, 1013, 401)
 
 

@@ -31,7 +31,9 @@ async def test_describe_lists_the_demo_credentials(client):
     [account] = fpt["demo"]["accounts"]
     assert account["client_id"] == "e615D85fc918f252e1754Ce2391c8Ef923AAB401"
     assert account["brandnames"] == ["FTI"] and account["partner_id"] == "556"
-    assert account["tokens"] == [{"access_token": "demo-fpt-access-token", "session_id": "abcde", "scope": "send_brandname_otp send_brandname"}]
+    assert account["tokens"] == [
+        {"access_token": "demo-fpt-access-token", "session_id": "abcde", "scope": "send_brandname_otp send_brandname"}
+    ]
     assert fpt["mounts"][0]["hosts"] == ["app.sms.fpt.net", "sandbox.sms.fpt.net"]
 
 

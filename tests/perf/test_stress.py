@@ -81,7 +81,9 @@ async def test_concurrent_requests_across_vendors_leave_a_consistent_journal(aio
 
         async def worker() -> None:
             for name, sample in queue:
-                async with http.request(sample.method, base + sample.path, data=sample.body, headers=dict(sample.headers)) as resp:
+                async with http.request(
+                    sample.method, base + sample.path, data=sample.body, headers=dict(sample.headers)
+                ) as resp:
                     await resp.read()
                     statuses[resp.status] += 1
 
@@ -95,7 +97,9 @@ async def test_concurrent_requests_across_vendors_leave_a_consistent_journal(aio
     assert len(journal) == REQUESTS  # every accepted message once (one recipient per request)
     assert len({(m.vendor, m.id) for m in journal}) == REQUESTS
     per_vendor = Counter(m.vendor for m in journal)
-    assert per_vendor == {name: REQUESTS // len(VENDORS) + (i < REQUESTS % len(VENDORS)) for i, name in enumerate(VENDORS)}
+    assert per_vendor == {
+        name: REQUESTS // len(VENDORS) + (i < REQUESTS % len(VENDORS)) for i, name in enumerate(VENDORS)
+    }
     assert sorted(m.recipient.lstrip("+") for m in journal if m.vendor == "ants") == sorted(
         recipient("ants", n) for n in range(REQUESTS) if VENDORS[n % len(VENDORS)] == "ants"
     )

@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 import html
 import itertools
-import re
 import json
+import re
 import textwrap
 from typing import Any
 

@@ -30,6 +30,8 @@ async def test_candidates_follow_runtime_changes(scenario_client):
     client = await scenario_client(None, files=("default",))
     vendor = next(iter(services(client).vendors.values()))
     await send(client, vendor)
-    resp = await client.post("/_mock/scenario/rules", json={"match": {"vendor": vendor.name}, "respond": {"status": 418}})
+    resp = await client.post(
+        "/_mock/scenario/rules", json={"match": {"vendor": vendor.name}, "respond": {"status": 418}}
+    )
     assert resp.status == 201
     assert (await send(client, vendor))[0] == 418

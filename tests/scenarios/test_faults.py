@@ -22,11 +22,13 @@ rules:
 async def _request(client, vendor, timeout: float = 3.0, headers: dict | None = None):
     """A send with a fresh real aiohttp session (no connection reuse between attempts)."""
     req = vendor.sample_send(vendor.sample_recipient(500))
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-        async with session.request(
-            req.method, str(client.make_url(req.path)), data=req.body, headers={**req.headers, "X-Fault": "on", **(headers or {})}
-        ) as resp:
-            return resp.status, await resp.read()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session, session.request(
+        req.method,
+        str(client.make_url(req.path)),
+        data=req.body,
+        headers={**req.headers, "X-Fault": "on", **(headers or {})},
+    ) as resp:
+        return resp.status, await resp.read()
 
 
 async def _journaled(client, outcome: str, timeout: float = 2.0):
@@ -62,7 +64,9 @@ async def test_empty_response_is_a_server_disconnect(scenario_client):
 
 
 async def test_malformed_response_fails_the_clients_parser(scenario_client):
-    client = await scenario_client(FAULT.format(respond="{fault: {kind: malformed_response, body: 'HTTP/9 ??? nonsense'}}"))
+    client = await scenario_client(
+        FAULT.format(respond="{fault: {kind: malformed_response, body: 'HTTP/9 ??? nonsense'}}")
+    )
     with pytest.raises(aiohttp.ClientResponseError) as caught:
         await _request(client, vendor_of(client, VENDORS[0]))
     assert "nonsense" in str(caught.value) or caught.value.status == 400
@@ -95,13 +99,14 @@ async def test_slow_body_dribbles_the_real_answer(scenario_client, vendor_name):
     req = vendor.sample_send(vendor.sample_recipient(500))
     arrivals = []
     started = time.monotonic()
-    async with aiohttp.ClientSession() as session:
-        async with session.request(req.method, str(client.make_url(req.path)), data=req.body, headers={**req.headers, "X-Fault": "on"}) as resp:
-            assert resp.status == 200
-            body = b""
-            async for piece in resp.content.iter_any():
-                arrivals.append(time.monotonic() - started)
-                body += piece
+    async with aiohttp.ClientSession() as session, session.request(
+        req.method, str(client.make_url(req.path)), data=req.body, headers={**req.headers, "X-Fault": "on"}
+    ) as resp:
+        assert resp.status == 200
+        body = b""
+        async for piece in resp.content.iter_any():
+            arrivals.append(time.monotonic() - started)
+            body += piece
     assert time.monotonic() - started >= 0.55
     assert len(arrivals) >= 3 and arrivals[-1] - arrivals[0] >= 0.3  # spread over time, not at once
     assert int(resp.headers["Content-Length"]) == len(body)
@@ -110,7 +115,9 @@ async def test_slow_body_dribbles_the_real_answer(scenario_client, vendor_name):
 
 async def test_slow_body_with_a_vendor_error(scenario_client):
     vendor_name = VENDORS[0]
-    client = await scenario_client(FAULT.format(respond="{error: '@internal', fault: {kind: slow_body, duration: 200ms}}"))
+    client = await scenario_client(
+        FAULT.format(respond="{error: '@internal', fault: {kind: slow_body, duration: 200ms}}")
+    )
     vendor = vendor_of(client, vendor_name)
     row = vendor.errors[vendor.generic_errors["internal"]]
     started = time.monotonic()

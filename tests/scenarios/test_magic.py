@@ -30,7 +30,9 @@ async def test_every_magic_number_gives_its_outcome(scenario_client):
     # An ordinary number is accepted and delivered.
     for vendor in vendors.values():
         status, body, _ = await send(client, vendor, vendor.sample_recipient(500))
-        assert status == 200 and not any(m.row is not None and shows_row(status, body, m.row) for m in table if m.vendor == vendor.name)
+        assert status == 200 and not any(
+            m.row is not None and shows_row(status, body, m.row) for m in table if m.vendor == vendor.name
+        )
 
 
 def test_one_number_per_recipient_or_send_row_and_all_distinct(make_app):

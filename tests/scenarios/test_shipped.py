@@ -7,10 +7,10 @@ from collections import Counter
 
 import aiohttp
 
-from mockserver.engine.scenarios import Delay, resolve_error
-from mockserver.core.scenario_files import find_scenario
 from mockserver.core.randomness import Randomness
+from mockserver.core.scenario_files import find_scenario
 from mockserver.core.yamlfile import load
+from mockserver.engine.scenarios import Delay, resolve_error
 
 from .conftest import send, services, shows_row
 
@@ -51,14 +51,18 @@ async def test_flaky_network_mixes_faults_at_a_few_percent(scenario_client):
 
     async def one(session):
         try:
-            async with session.request(req.method, str(client.make_url(req.path)), data=req.body, headers=req.headers) as resp:
+            async with session.request(
+                req.method, str(client.make_url(req.path)), data=req.body, headers=req.headers
+            ) as resp:
                 await resp.read()
                 return resp.status
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             return type(exc).__name__
 
     timeout = aiohttp.ClientTimeout(total=2.5)
-    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=100, force_close=True)) as session:
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=aiohttp.TCPConnector(limit=100, force_close=True)
+    ) as session:
         results = await asyncio.gather(*(one(session) for _ in range(400)))
     await asyncio.sleep(0.1)
     outcomes = Counter(r.outcome for r in services(client).store.requests)

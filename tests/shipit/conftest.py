@@ -45,7 +45,7 @@ def sync_receiver() -> Iterator[SyncReceiver]:
     rec = SyncReceiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             rec.paths.append(self.path)
             rec.bodies.append(json.loads(body))
@@ -105,7 +105,9 @@ class Served:
         return self.proc.returncode, self.banner + out, err
 
 
-def start_serve(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 20) -> Served:
+def start_serve(
+    argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 20
+) -> Served:
     """Run ``argv`` (a ``mockserver serve`` command line) and wait for its banner."""
     proc = subprocess.Popen(
         argv, env=env or child_env(), cwd=cwd or ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

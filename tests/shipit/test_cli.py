@@ -46,7 +46,9 @@ def test_serve_banner_access_log_and_clean_ctrl_c(serve_process) -> None:
     access = [line for line in err.splitlines() if "mockserver.access" in line]
     assert len(access) == 3, err  # one line per request, and /_mock/ is not a vendor request
     assert re.search(r"smartsmsbulk send_sms POST /smartsmsbulk/api/v2/SendSMS -> 200 ok \d+\.\dms$", access[0])
-    assert re.search(r"smartsmsbulk send_sms POST /smartsmsbulk/api/v2/SendSMS -> 200 INVALID_CHECKSUM \d+\.\dms$", access[1])
+    assert re.search(
+        r"smartsmsbulk send_sms POST /smartsmsbulk/api/v2/SendSMS -> 200 INVALID_CHECKSUM \d+\.\dms$", access[1]
+    )
     assert re.search(r"smartsmsbulk - GET /smartsmsbulk/nope -> 404 NOT_FOUND \d+\.\dms$", access[2])
 
 
@@ -144,14 +146,18 @@ def test_start_up_failures_are_one_line_not_a_traceback(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run(mockserver_cmd("serve", "--port", str(port)), env=child_env(), capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            mockserver_cmd("serve", "--port", str(port)), env=child_env(), capture_output=True, text=True, timeout=30
+        )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     for args, text in (
         (["--scenario", str(tmp_path / "missing.yaml")], "no scenario file"),
         (["--config", str(tmp_path / "missing.yaml")], "invalid config"),
     ):
-        result = subprocess.run(mockserver_cmd("serve", "--port", "0", *args), env=child_env(), capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            mockserver_cmd("serve", "--port", "0", *args), env=child_env(), capture_output=True, text=True, timeout=30
+        )
         assert result.returncode == 2 and text in result.stderr and "Traceback" not in result.stderr
 
 
@@ -201,18 +207,32 @@ def test_checksum_is_accepted_by_the_server(capsys) -> None:
         fields = [f"--{k}={v}" for k, v in SEND.items()]
         code, value, _ = run_checksum(capsys, "smartsmsbulk", "send_sms", *fields)
         assert code == 0 and re.fullmatch(r"[0-9a-f]{32}", value)
-        answer = requests.post(mock.base_url("smartsmsbulk") + "/api/v2/SendSMS", json={**SEND, "chksum": value}, timeout=10).json()
+        answer = requests.post(
+            mock.base_url("smartsmsbulk") + "/api/v2/SendSMS", json={**SEND, "chksum": value}, timeout=10
+        ).json()
         assert answer["status"] == "OK", answer
         # check_balance, with the space-separated form and an explicit key
         now = str(int(mock.clock.now()))
         code, value, _ = run_checksum(
-            capsys, "smartsmsbulk", "check_balance", "--userId", "6", "--partnerId", "2", "--timestamp", now, "--apiKey", "demo-smartsmsbulk-key-6"
+            capsys,
+            "smartsmsbulk",
+            "check_balance",
+            "--userId",
+            "6",
+            "--partnerId",
+            "2",
+            "--timestamp",
+            now,
+            "--apiKey",
+            "demo-smartsmsbulk-key-6",
         )
         body = {"userId": 6, "partnerId": 2, "timestamp": int(now), "chksum": value}
         answer = requests.post(mock.base_url("smartsmsbulk") + "/api/credit/CheckBalance", json=body, timeout=10).json()
         assert answer["status"] == "OK", answer
         code, wrong, _ = run_checksum(capsys, "smartsmsbulk", "send_sms", *fields, "--apiKey", "not-the-key")
-        answer = requests.post(mock.base_url("smartsmsbulk") + "/api/v2/SendSMS", json={**SEND, "chksum": wrong}, timeout=10).json()
+        answer = requests.post(
+            mock.base_url("smartsmsbulk") + "/api/v2/SendSMS", json={**SEND, "chksum": wrong}, timeout=10
+        ).json()
         assert answer["detail"] == "Invalid checksum"
 
 
@@ -239,20 +259,42 @@ def test_checksum_usage_errors(capsys, tmp_path: Path) -> None:
     code, _, err = run_checksum(capsys, "smartsmsbulk", "send_sms", "--userId", "777")
     assert code == 2 and "pass --apiKey" in err
     code, out, err = run_checksum(capsys, "smartsmsbulk", "send_sms", "--userId", "42", "--partnerId", "21")
-    assert code == 0 and "--message not given" in err and out == checksum("send_sms", {"userId": 42, "partnerId": 21}, "demo-smartsmsbulk-key-42")
+    assert (
+        code == 0
+        and "--message not given" in err
+        and out == checksum("send_sms", {"userId": 42, "partnerId": 21}, "demo-smartsmsbulk-key-42")
+    )
     config = tmp_path / "c.yaml"
-    config.write_text("vendors:\n  smartsmsbulk:\n    accounts:\n      - {userId: 7, partnerId: 8, apiKey: mine, senderIds: [1], creditBalance: 1}\n")
-    code, out, _ = run_checksum(capsys, "smartsmsbulk", "query_dr", "--config", str(config), "--userId", "7", "--partnerId", "8", "--refId", "x")
+    config.write_text(
+        "vendors:\n  smartsmsbulk:\n    accounts:\n      - {userId: 7, partnerId: 8, apiKey: mine, senderIds: [1], creditBalance: 1}\n"
+    )
+    code, out, _ = run_checksum(
+        capsys, "smartsmsbulk", "query_dr", "--config", str(config), "--userId", "7", "--partnerId", "8", "--refId", "x"
+    )
     assert code == 0 and out == checksum("query_dr", {"userId": 7, "partnerId": 8, "refId": "x"}, "mine")
 
 
 def test_health_command(serve_process) -> None:
     served = serve_process(mockserver_cmd("serve", "--port", "0"))
-    ok = subprocess.run(mockserver_cmd("health"), env=child_env(MOCKSERVER_PORT=str(served.port)), capture_output=True, text=True, timeout=30)
+    ok = subprocess.run(
+        mockserver_cmd("health"),
+        env=child_env(MOCKSERVER_PORT=str(served.port)),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert ok.returncode == 0 and "healthy" in ok.stdout
-    ok = subprocess.run(mockserver_cmd("health", "--url", served.url), env=child_env(), capture_output=True, text=True, timeout=30)
+    ok = subprocess.run(
+        mockserver_cmd("health", "--url", served.url), env=child_env(), capture_output=True, text=True, timeout=30
+    )
     assert ok.returncode == 0
     served.stop()
     time.sleep(0.1)
-    down = subprocess.run(mockserver_cmd("health", "--url", served.url, "--timeout", "1"), env=child_env(), capture_output=True, text=True, timeout=30)
+    down = subprocess.run(
+        mockserver_cmd("health", "--url", served.url, "--timeout", "1"),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert down.returncode == 1 and "unhealthy" in down.stderr

@@ -91,7 +91,11 @@ def test_hadolint_finds_nothing() -> None:
 def test_image_shape() -> None:
     found = instructions()
     args = {i.args.split("=")[0]: i.args.split("=", 1)[1] for i in found if i.name == "ARG" and "=" in i.args}
-    bases = [i.args.split()[0].replace("${PYTHON_VERSION}", args.get("PYTHON_VERSION", "")) for i in found if i.name == "FROM"]
+    bases = [
+        i.args.split()[0].replace("${PYTHON_VERSION}", args.get("PYTHON_VERSION", ""))
+        for i in found
+        if i.name == "FROM"
+    ]
     assert len(bases) >= 2, "multi-stage"
     assert all(re.fullmatch(r"python:3\.\d+-slim", b) for b in bases), bases
     final = final_stage()
@@ -108,7 +112,11 @@ def test_image_shape() -> None:
 
 def build_context(dest: Path) -> Path:
     """The files ``.dockerignore`` sends to the engine (an allow-list: ``*`` then ``!path``)."""
-    rules = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")]
+    rules = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert rules[0] == "*", "the .dockerignore is an allow-list"
     allowed = [r[1:].rstrip("/") for r in rules if r.startswith("!")]
     dest.mkdir(parents=True)
@@ -116,7 +124,13 @@ def build_context(dest: Path) -> Path:
     for name in allowed:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, dest / name, ignore=lambda d, names: [n for n in names if any(fnmatch.fnmatch(n, p.split("/")[-1]) for p in ignored)])
+            shutil.copytree(
+                source,
+                dest / name,
+                ignore=lambda d, names: [
+                    n for n in names if any(fnmatch.fnmatch(n, p.split("/")[-1]) for p in ignored)
+                ],
+            )
         else:
             shutil.copy2(source, dest / name)
     return dest
@@ -138,9 +152,22 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert build.returncode == 0, build.stderr
     (wheel,) = wheels.glob("sms_mockserver-*.whl")
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True, timeout=120
+    )
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -160,7 +187,7 @@ def container(image: Path, tmp_path: Path, **extra: str) -> tuple[dict[str, str]
     for key, value in {**image_env(), **extra}.items():
         for volume, local in mapping.items():
             if value == volume or value.startswith(volume + "/"):
-                value = local + value[len(volume):]
+                value = local + value[len(volume) :]
         env[key] = value
     env["MOCKSERVER_PORT"] = "0"  # the one change: a free port here, 8080 in the container
     return env, config_dir, scenarios_dir
@@ -178,12 +205,19 @@ def test_cmd_serves_passes_the_healthcheck_and_stops_on_sigterm(image: Path, tmp
         health = requests.get(f"{served.local_url}/_mock/health", timeout=10).json()
         assert health["status"] == "ok" and health["vendors"]
         check = subprocess.run(
-            resolve(exec_form("HEALTHCHECK"), image), env={**env, "MOCKSERVER_PORT": str(served.port)}, capture_output=True, text=True, timeout=30
+            resolve(exec_form("HEALTHCHECK"), image),
+            env={**env, "MOCKSERVER_PORT": str(served.port)},
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert check.returncode == 0, check.stderr
         body = {"phoneNo": "66812345678", "userId": 42, "partnerId": 21, "senderId": 25, "message": "from the image"}
         body["chksum"] = checksum("send_sms", body, "demo-smartsmsbulk-key-42")
-        assert requests.post(f"{served.local_url}/smartsmsbulk/api/v2/SendSMS", json=body, timeout=10).json()["status"] == "OK"
+        assert (
+            requests.post(f"{served.local_url}/smartsmsbulk/api/v2/SendSMS", json=body, timeout=10).json()["status"]
+            == "OK"
+        )
         # the shipped default scenario was found although /scenarios is empty
         assert requests.get(f"{served.local_url}/_mock/scenario", timeout=10).status_code == 200
     finally:
@@ -193,11 +227,15 @@ def test_cmd_serves_passes_the_healthcheck_and_stops_on_sigterm(image: Path, tmp
 
 
 def test_mounted_config_and_scenarios(image: Path, tmp_path: Path) -> None:
-    env, config_dir, scenarios_dir = container(image, tmp_path, MOCKSERVER_CONFIG="/config/config.yaml", MOCKSERVER_SCENARIO="outage")
+    env, config_dir, scenarios_dir = container(
+        image, tmp_path, MOCKSERVER_CONFIG="/config/config.yaml", MOCKSERVER_SCENARIO="outage"
+    )
     (config_dir / "config.yaml").write_text(
         "vendors:\n  smartsmsbulk:\n    accounts:\n      - {userId: 1, partnerId: 2, apiKey: mounted, senderIds: [3], creditBalance: 9}\n"
     )
-    (scenarios_dir / "outage.yaml").write_text("rules:\n  - name: outage\n    respond: {status: 503, body: mounted scenario}\n")
+    (scenarios_dir / "outage.yaml").write_text(
+        "rules:\n  - name: outage\n    respond: {status: 503, body: mounted scenario}\n"
+    )
     served = start_serve(resolve(exec_form("CMD"), image), env=env, cwd=config_dir)
     try:
         body = {"phoneNo": "66812345678", "userId": 1, "partnerId": 2, "senderId": 3, "message": "x"}
@@ -212,7 +250,9 @@ def test_mounted_config_and_scenarios(image: Path, tmp_path: Path) -> None:
 
 def test_installed_package_registers_the_pytest_plugin(image: Path, tmp_path: Path) -> None:
     """What a user gets from `pip install sms-mockserver`: the fixture without any `-p`."""
-    (tmp_path / "test_user.py").write_text("def test_fixture(sms_mock):\n    assert sms_mock.messages() == []\n    assert sms_mock.base_url('smartsmsbulk').endswith('/smartsmsbulk')\n")
+    (tmp_path / "test_user.py").write_text(
+        "def test_fixture(sms_mock):\n    assert sms_mock.messages() == []\n    assert sms_mock.base_url('smartsmsbulk').endswith('/smartsmsbulk')\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MOCKSERVER_", "PYTHON"))}
     # and naming it as well (a conftest's pytest_plugins, an old -p habit) does not register it twice
     for extra in ([], ["-p", "mockserver.pytest_plugin"]):
@@ -229,9 +269,9 @@ def test_installed_package_registers_the_pytest_plugin(image: Path, tmp_path: Pa
 
 
 def readme_yaml(containing: str) -> dict:
-    from tests.test_readme import blocks
-
     import yaml
+
+    from tests.test_readme import blocks
 
     (found,) = [b for b in blocks() if b.lang == "yaml" and containing in b.text]
     return yaml.safe_load(found.text)
@@ -246,7 +286,10 @@ def test_readme_compose_and_ci_use_the_images_healthcheck_and_variables() -> Non
     assert service["healthcheck"]["test"] == ["CMD", *exec_form("HEALTHCHECK")]
     assert "8080:8080" in service["ports"]
     assert set(service["environment"]) <= known
-    assert all(v.split(":")[1] in ("/scenarios", "/config") or v.split(":")[1].startswith("/config/") for v in service["volumes"])
+    assert all(
+        v.split(":")[1] in ("/scenarios", "/config") or v.split(":")[1].startswith("/config/")
+        for v in service["volumes"]
+    )
     job = readme_yaml("runs-on:")["jobs"]["test"]
     (mock,) = job["services"].values()
     assert f'--health-cmd "{shlex.join(exec_form("HEALTHCHECK"))}"' in mock["options"]

@@ -16,14 +16,19 @@ from mockserver.embed import MockServer
 from mockserver.engine.scenarios import ScenarioError
 from mockserver.vendors.smartsmsbulk.checksums import checksum
 
-FAST = {"delivery": {"sent_after": 0.01, "final_after": 0.02}, "callbacks": {"backoff_initial": 0.02, "max_attempts": 3}}
+FAST = {
+    "delivery": {"sent_after": 0.01, "final_after": 0.02},
+    "callbacks": {"backoff_initial": 0.02, "max_attempts": 3},
+}
 SLOW = {"delivery": {"sent_after": 1800, "final_after": 3600}}
 
 
 def send_sample(mock: MockServer, vendor: str, recipient: str, text: str = "Hello") -> requests.Response:
     """A valid send to ``vendor`` (its own sample request), over real HTTP with requests."""
     sample = mock._call(lambda s: s.vendors[vendor].sample_send(recipient, text))
-    return requests.request(sample.method, mock.url + sample.path, headers=dict(sample.headers), data=sample.body, timeout=10)
+    return requests.request(
+        sample.method, mock.url + sample.path, headers=dict(sample.headers), data=sample.body, timeout=10
+    )
 
 
 def recipient_of(mock: MockServer, vendor: str, n: int) -> str:
@@ -84,13 +89,25 @@ def test_wait_for_times_out_naming_what_arrived() -> None:
 def test_otp_flow_finishes_with_the_code_from_the_mock() -> None:
     with MockServer() as mock:
         base = mock.base_url("smartsmsbulk")
-        body = {"otpId": "20241226547ED26AAA", "userId": 42, "partnerId": 21, "phoneNo": "66812345678", "otpCode": "", "refCode": ""}
+        body = {
+            "otpId": "20241226547ED26AAA",
+            "userId": 42,
+            "partnerId": 21,
+            "phoneNo": "66812345678",
+            "otpCode": "",
+            "refCode": "",
+        }
         body["chksum"] = checksum("otp_send", body, "demo-smartsmsbulk-key-42")
         sent = requests.post(base + "/api/OptSendSms/OptSendSms", json=body, timeout=10).json()
         assert sent["status"] == "OK", sent
         otp = mock.otp("smartsmsbulk", "0812345678")
         assert otp is not None and otp["ref"] == sent["refCode"] and otp["code"].isdigit()
-        verify = {"otpId": "20241226547ED26AAA", "phoneNo": "66812345678", "refCode": otp["ref"], "otpCode": otp["code"]}
+        verify = {
+            "otpId": "20241226547ED26AAA",
+            "phoneNo": "66812345678",
+            "refCode": otp["ref"],
+            "otpCode": otp["code"],
+        }
         assert requests.post(base + "/api/OptSendSms/OptVerify", json=verify, timeout=10).json()["status"] == "OK"
         assert mock.otp("smartsmsbulk", "66899999999") is None
 
@@ -120,8 +137,17 @@ def test_scenario_applies_for_the_with_block_only_in_every_form(tmp_path: Path) 
 
 def test_scenario_with_a_vendor_error_by_name() -> None:
     with MockServer() as mock:
-        with mock.scenario({"match": {"vendor": "smartsmsbulk", "recipient": "66812345678"}, "respond": {"error": "INSUFFICIENT_CREDIT"}}):
-            assert smartsmsbulk_send(mock, "66812345678") == {"status": "ERR", "detail": "Insufficient credit balance", "refId": None}
+        with mock.scenario(
+            {
+                "match": {"vendor": "smartsmsbulk", "recipient": "66812345678"},
+                "respond": {"error": "INSUFFICIENT_CREDIT"},
+            }
+        ):
+            assert smartsmsbulk_send(mock, "66812345678") == {
+                "status": "ERR",
+                "detail": "Insufficient credit balance",
+                "refId": None,
+            }
             assert smartsmsbulk_send(mock, "66812345679")["status"] == "OK"
         assert mock.requests()[1]["outcome"] == "INSUFFICIENT_CREDIT"
 
@@ -192,7 +218,13 @@ def test_reset_gives_a_fresh_state_and_the_same_ids_with_a_seed() -> None:
 
 
 def test_config_as_dict_replaces_the_vendor_accounts() -> None:
-    config = {"vendors": {"smartsmsbulk": {"accounts": [{"userId": 7, "partnerId": 8, "apiKey": "k", "senderIds": [1], "creditBalance": 5}]}}}
+    config = {
+        "vendors": {
+            "smartsmsbulk": {
+                "accounts": [{"userId": 7, "partnerId": 8, "apiKey": "k", "senderIds": [1], "creditBalance": 5}]
+            }
+        }
+    }
     with MockServer(config=config) as mock:
         assert smartsmsbulk_send(mock, "66812345678")["detail"] == "Invalid parameter userId"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .conftest import ROOT, child_env
 
-HELPERS = '''
+HELPERS = """
 import pytest, requests
 from mockserver.vendors.smartsmsbulk.checksums import checksum
 
@@ -20,7 +20,7 @@ def send(sms_mock, phone, text="Hello", **extra):
     body = {"phoneNo": phone, "userId": 42, "partnerId": 21, "senderId": 25, "message": text, **extra}
     body["chksum"] = checksum("send_sms", body, "demo-smartsmsbulk-key-42")
     return requests.post(sms_mock.base_url("smartsmsbulk") + "/api/v2/SendSMS", json=body, timeout=10).json()
-'''
+"""
 
 
 def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -50,7 +50,7 @@ def test_sms_mock_fixture_sync_and_async(tmp_path: Path) -> None:
         tmp_path,
         {
             "helpers.py": HELPERS,
-            "test_user.py": '''
+            "test_user.py": """
             import threading
             import aiohttp
             import pytest
@@ -101,7 +101,7 @@ def test_sms_mock_fixture_sync_and_async(tmp_path: Path) -> None:
                 message = await sms_mock.wait_for(vendor="smartsmsbulk", phone="66812345678")
                 assert message["text"] == "async"
                 assert sms_mock.url == SEEN["url"]
-            ''',
+            """,
         },
     )
     assert_passed(tmp_path, 7)
@@ -118,7 +118,7 @@ def test_ini_options_config_scenario_and_seed(tmp_path: Path) -> None:
             sms_mock_seed = 99
             """,
             "helpers.py": HELPERS,
-            "test_ini.py": '''
+            "test_ini.py": """
             import requests
             from helpers import checksum
 
@@ -137,7 +137,7 @@ def test_ini_options_config_scenario_and_seed(tmp_path: Path) -> None:
                 send(sms_mock, "66899999999")
                 IDS.append(send(sms_mock, "66812345678")["refId"])
                 assert IDS[0].split("-", 1)[1] == IDS[1].split("-", 1)[1]
-            ''',
+            """,
         },
     )
     (tmp_path / "mock").mkdir()
@@ -172,7 +172,7 @@ def test_fixture_override_in_conftest(tmp_path: Path) -> None:
                 return {"delivery": {"sent_after": 0.01, "final_after": 0.02}}
             """,
             "test_fast.py": HELPERS
-            + '''
+            + """
 
 def test_delivered_quickly(sms_mock):
     send(sms_mock, "66812345678")
@@ -181,7 +181,7 @@ def test_delivered_quickly(sms_mock):
     while sms_mock.messages()[0]["status"] != "delivered":
         assert time.monotonic() < deadline
         time.sleep(0.01)
-''',
+""",
         },
     )
     assert_passed(tmp_path, 1)

@@ -31,7 +31,13 @@ def sign(operation: str, body: dict[str, Any], user: int = 42, key: str | None =
 
 
 def sms(phone: str = PHONE, message: str = "สวัสดี", user: int = 42, **extra: Any) -> dict[str, Any]:
-    body = {"phoneNo": phone, "userId": user, "partnerId": PARTNERS[user], "senderId": SENDERS[user], "message": message}
+    body = {
+        "phoneNo": phone,
+        "userId": user,
+        "partnerId": PARTNERS[user],
+        "senderId": SENDERS[user],
+        "message": message,
+    }
     body.update(extra)
     return sign("send_sms", body, user)
 

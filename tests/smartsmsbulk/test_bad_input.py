@@ -39,7 +39,16 @@ async def test_object_where_bulk_wants_an_array_and_vice_versa(client):
 
 @pytest.mark.parametrize(
     "field,value",
-    [("userId", True), ("userId", 4.2), ("userId", None), ("partnerId", [21]), ("senderId", "x"), ("message", 5), ("phoneNo", ["66852262236"]), ("chksum", 1)],
+    [
+        ("userId", True),
+        ("userId", 4.2),
+        ("userId", None),
+        ("partnerId", [21]),
+        ("senderId", "x"),
+        ("message", 5),
+        ("phoneNo", ["66852262236"]),
+        ("chksum", 1),
+    ],
 )
 async def test_wrong_types_are_vendor_errors(client, field, value):
     body = sms()

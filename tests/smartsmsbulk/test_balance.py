@@ -15,7 +15,9 @@ async def test_seed_shape(client):
     assert text == '{"status":"OK","detail":null,"creditBalance":555}'
 
 
-@pytest.mark.parametrize("timestamp", [int(time.time() * 1000), int(time.time()) - 90000, int(time.time()) + 90000, "abc", -1])
+@pytest.mark.parametrize(
+    "timestamp", [int(time.time() * 1000), int(time.time()) - 90000, int(time.time()) + 90000, "abc", -1]
+)
 async def test_bad_timestamps(client, timestamp):
     _, answer, _ = await post(client, BALANCE, balance(timestamp=timestamp))
     assert answer == {"status": "ERR", "detail": "Invalid parameter timestamp", "creditBalance": 0}

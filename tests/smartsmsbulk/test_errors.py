@@ -56,7 +56,11 @@ TRIGGERS: dict[str, tuple] = {
     "BULK_TOO_MANY": (BULK, [sms() for _ in range(101)]),
     "INVALID_BODY": (SEND, b'{"phoneNo": "66852262236",', {"Content-Type": "application/json"}),
     "UNSUPPORTED_MEDIA_TYPE": (SEND, b"phoneNo=66852262236", {"Content-Type": "application/x-www-form-urlencoded"}),
-    "BODY_TOO_LARGE": (SEND, b'{"message": "' + b"a" * (1024 * 1024 + 10) + b'"}', {"Content-Type": "application/json"}),
+    "BODY_TOO_LARGE": (
+        SEND,
+        b'{"message": "' + b"a" * (1024 * 1024 + 10) + b'"}',
+        {"Content-Type": "application/json"},
+    ),
     "NOT_FOUND": ("/smartsmsbulk/api/v2/SendSMSX", sms()),
     "METHOD_NOT_ALLOWED": None,  # a GET: test_bad_input.py
 }
@@ -89,7 +93,9 @@ async def test_row_is_produced_by_real_input(client, name):
 @pytest.mark.parametrize("name", sorted(SCENARIO_ONLY))
 async def test_outage_rows_come_from_a_scenario_rule(aiohttp_client, make_app, tmp_path, name):
     scenario = tmp_path / "outage.yaml"
-    scenario.write_text(f"rules:\n  - name: down\n    match: {{vendor: smartsmsbulk}}\n    respond: {{error: {name}}}\n")
+    scenario.write_text(
+        f"rules:\n  - name: down\n    match: {{vendor: smartsmsbulk}}\n    respond: {{error: {name}}}\n"
+    )
     client = await aiohttp_client(make_app(scenarios=[scenario]))
     resp = await client.post(SEND, json=sms())
     row = ERRORS[name]
@@ -109,7 +115,7 @@ async def test_error_shapes_follow_each_operation(client):
     for path, expected in shapes.items():
         resp = await client.post(path, json=bad)
         assert await resp.json() == expected, path
-        assert list((await resp.json())) == list(expected), path
+        assert list(await resp.json()) == list(expected), path
 
 
 async def test_query_dr_error_echoes_the_ref_id(client):

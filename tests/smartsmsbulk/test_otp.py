@@ -27,15 +27,24 @@ async def test_full_flow_then_already_verified(client):
     assert re.fullmatch(r"\d{4}", latest["code"]) and latest["ref"] == sent["refCode"]
     message = services_of(client).store.get_message(latest["message_id"])
     assert latest["code"] in message.text and sent["refCode"] in message.text
-    assert (await post(client, OTP_VERIFY, _verify(latest["code"], sent["refCode"])))[1] == {"status": "OK", "detail": "OTP is verify"}
-    assert (await post(client, OTP_VERIFY, _verify(latest["code"], sent["refCode"])))[1] == {"status": "ERR", "detail": "OTP is already Verify"}
+    assert (await post(client, OTP_VERIFY, _verify(latest["code"], sent["refCode"])))[1] == {
+        "status": "OK",
+        "detail": "OTP is verify",
+    }
+    assert (await post(client, OTP_VERIFY, _verify(latest["code"], sent["refCode"])))[1] == {
+        "status": "ERR",
+        "detail": "OTP is already Verify",
+    }
 
 
 async def test_wrong_code_then_right_code(client):
     _, sent, _ = await post(client, OTP_SEND, otp())
     code = (await _latest(client))["code"]
     wrong = "0000" if code != "0000" else "1111"
-    assert (await post(client, OTP_VERIFY, _verify(wrong, sent["refCode"])))[1] == {"status": "ERR", "detail": "OTP CODE IS NOT VALID"}
+    assert (await post(client, OTP_VERIFY, _verify(wrong, sent["refCode"])))[1] == {
+        "status": "ERR",
+        "detail": "OTP CODE IS NOT VALID",
+    }
     assert (await post(client, OTP_VERIFY, _verify(code, sent["refCode"])))[1]["status"] == "OK"
 
 
@@ -43,7 +52,10 @@ async def test_expired_after_validity(client):
     _, sent, _ = await post(client, OTP_SEND, otp())
     code = (await _latest(client))["code"]
     await client.post("/_mock/clock", json={"advance": "301s"})
-    assert (await post(client, OTP_VERIFY, _verify(code, sent["refCode"])))[1] == {"status": "ERR", "detail": "OTP is expired"}
+    assert (await post(client, OTP_VERIFY, _verify(code, sent["refCode"])))[1] == {
+        "status": "ERR",
+        "detail": "OTP is expired",
+    }
 
 
 async def test_otp_costs_credit(client):
@@ -53,10 +65,22 @@ async def test_otp_costs_credit(client):
 
 
 async def test_company_code_config_uses_the_partners_codes(aiohttp_client, make_app):
-    config = {"vendors": {"smartsmsbulk": {
-        "accounts": [{"userId": 42, "partnerId": 21, "apiKey": "demo-smartsmsbulk-key-42", "senderIds": [25], "creditBalance": 10}],
-        "otp_configs": [{"otpId": "COMPANY1", "userId": 42, "type": "company", "prefix": "ACME"}],
-    }}}
+    config = {
+        "vendors": {
+            "smartsmsbulk": {
+                "accounts": [
+                    {
+                        "userId": 42,
+                        "partnerId": 21,
+                        "apiKey": "demo-smartsmsbulk-key-42",
+                        "senderIds": [25],
+                        "creditBalance": 10,
+                    }
+                ],
+                "otp_configs": [{"otpId": "COMPANY1", "userId": 42, "type": "company", "prefix": "ACME"}],
+            }
+        }
+    }
     client = await aiohttp_client(make_app(config))
     _, answer, _ = await post(client, OTP_SEND, otp(otp_id="COMPANY1"))
     assert answer == {"status": "ERR", "detail": "Invalid parameter otpCode", "refCode": None, "prefix": None}

@@ -15,7 +15,9 @@ REF_ID = re.compile(r"^\d{12}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f
 
 async def test_seed_example_is_accepted_with_the_seed_shape(client):
     # The seed's request body, signed with the demo key (the seed's chksum is for its real key).
-    status, answer, text = await post(client, SEND, sms("66852262236", "สวัสดี", callbackUrl="https://partner.com/callback"))
+    status, answer, text = await post(
+        client, SEND, sms("66852262236", "สวัสดี", callbackUrl="https://partner.com/callback")
+    )
     assert status == 200
     assert list(answer) == ["status", "detail", "refId"]
     assert answer["status"] == "OK" and answer["detail"] == "SUCCESS"
@@ -24,7 +26,9 @@ async def test_seed_example_is_accepted_with_the_seed_shape(client):
 
 
 async def test_ids_as_numeric_strings_are_accepted(client):
-    body = sign("send_sms", {"phoneNo": "0852262236", "userId": "42", "partnerId": "21", "senderId": "25", "message": "hi"})
+    body = sign(
+        "send_sms", {"phoneNo": "0852262236", "userId": "42", "partnerId": "21", "senderId": "25", "message": "hi"}
+    )
     _, answer, _ = await post(client, SEND, body)
     assert answer["status"] == "OK"
     message = services_of(client).store.get_message(answer["refId"])
@@ -45,7 +49,16 @@ async def test_message_is_journaled_and_visible_in_the_inspection_api(client):
 
 @pytest.mark.parametrize(
     ("text", "parts"),
-    [("ก" * 70, 1), ("ก" * 71, 2), ("ก" * 134, 2), ("ก" * 135, 3), ("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("a" * 307, 3)],
+    [
+        ("ก" * 70, 1),
+        ("ก" * 71, 2),
+        ("ก" * 134, 2),
+        ("ก" * 135, 3),
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+    ],
 )
 async def test_credits_are_deducted_per_part(client, text, parts):
     before = (await post(client, BALANCE, balance()))[1]["creditBalance"]
@@ -56,9 +69,21 @@ async def test_credits_are_deducted_per_part(client, text, parts):
 
 
 async def test_insufficient_credit_sends_nothing(aiohttp_client, make_app):
-    config = {"vendors": {"smartsmsbulk": {"accounts": [
-        {"userId": 42, "partnerId": 21, "apiKey": "demo-smartsmsbulk-key-42", "senderIds": [25], "creditBalance": 1}
-    ]}}}
+    config = {
+        "vendors": {
+            "smartsmsbulk": {
+                "accounts": [
+                    {
+                        "userId": 42,
+                        "partnerId": 21,
+                        "apiKey": "demo-smartsmsbulk-key-42",
+                        "senderIds": [25],
+                        "creditBalance": 1,
+                    }
+                ]
+            }
+        }
+    }
     client = await aiohttp_client(make_app(config))
     _, answer, _ = await post(client, SEND, sms(message="ก" * 71))
     assert answer == {"status": "ERR", "detail": "Insufficient credit balance", "refId": None}

@@ -46,7 +46,13 @@ async def tbs_client(aiohttp_client, make_app) -> Callable[..., Any]:
 
 
 async def send(
-    client, fields: dict[str, Any] | None = None, *, json: bool = False, auth=AUTH, headers: dict[str, str] | None = None, **extra: Any
+    client,
+    fields: dict[str, Any] | None = None,
+    *,
+    json: bool = False,
+    auth=AUTH,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ):
     """POST /thaibulksms/sms with a valid default body, ``fields`` overriding it (None removes)."""
     body: dict[str, Any] = {"msisdn": "0812345678", "message": "Hello", "sender": "Demo"}

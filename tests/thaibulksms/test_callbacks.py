@@ -45,7 +45,8 @@ async def test_delivery_report_for_each_callback_method(client, receiver, method
 async def test_account_default_webhook_and_failed_delivery(tbs_client, receiver, tmp_path) -> None:
     scenario = tmp_path / "undelivered.yaml"
     scenario.write_text(
-        yaml.safe_dump({"rules": [{"match": {"recipient": "66899999999"}, "delivery": {"status": "failed"}}]}), encoding="utf-8"
+        yaml.safe_dump({"rules": [{"match": {"recipient": "66899999999"}, "delivery": {"status": "failed"}}]}),
+        encoding="utf-8",
     )
     client = await tbs_client(callback_url=receiver.url, callback_method="PUT", scenarios=[scenario])
     await send(client, {"msisdn": "0812345678,0899999999"})

@@ -28,7 +28,9 @@ def otp_base(client) -> str:
 
 
 async def test_send_and_credit(sms, client) -> None:
-    result = await sms.send(["0812345678", "bad", "+66898765432"], "สวัสดีครับ", sender="Demo", force="corporate", tags=["t1"])
+    result = await sms.send(
+        ["0812345678", "bad", "+66898765432"], "สวัสดีครับ", sender="Demo", force="corporate", tags=["t1"]
+    )
     assert result.credit_type == "corporate" and result.total_use_credit == 2 and result.remaining_credit == 4496
     assert [n.number for n in result.phone_number_list] == ["66812345678", "66898765432"]
     assert [(b.number, b.message) for b in result.bad_phone_number_list] == [("bad", "MSISDN is invalid.")]
@@ -52,7 +54,9 @@ async def test_errors_are_raised_with_the_row(sms, client) -> None:
 async def test_otp_flow(client, otp_base, version: str) -> None:
     async with ThaiBulkOtpClient(OTP_APP["key"], OTP_APP["secret"], base_url=otp_base, version=version) as otp:
         issued = await otp.request("0812345678")
-        pin = (await (await client.get("/_mock/otp", params={"vendor": "thaibulksms", "phone": "0812345678"})).json())["code"]
+        pin = (await (await client.get("/_mock/otp", params={"vendor": "thaibulksms", "phone": "0812345678"})).json())[
+            "code"
+        ]
         with pytest.raises(ThaiBulkOtpError) as info:
             await otp.verify(issued.token, "x")
         assert info.value.message == "Code is invalid."
@@ -64,7 +68,9 @@ async def test_otp_flow(client, otp_base, version: str) -> None:
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 async def test_delivery_report_parser(sms, client, receiver, method: str) -> None:
-    result = await sms.send("0812345678", "hello", sender="MySMS", callback_url=receiver.url, callback_method=method, tags=["a", "b"])
+    result = await sms.send(
+        "0812345678", "hello", sender="MySMS", callback_url=receiver.url, callback_method=method, tags=["a", "b"]
+    )
     [got] = await receiver.wait_for(1)
     report = parse_delivery_report(got.method, got.query, got.body)
     assert report.message_id == result.phone_number_list[0].message_id

@@ -58,7 +58,9 @@ CASES: dict[str, Case] = {
     "ERROR_MESSAGE_TOO_LONG": Case(fields(message="a" * (153 * 10 + 1))),
     "ERROR_MSISDN": Case(fields(msisdn="12345,0212345678")),
     "ERROR_MSISDN_EXCEEDED_LIMIT": Case(fields(msisdn=",".join(f"0812{i:06d}" for i in range(501)))),
-    "ERROR_INSUFFICIENT_CREDIT": Case(fields(msisdn="0812345678,0898765432"), {"credit": {"standard": 1, "corporate": 0}}),
+    "ERROR_INSUFFICIENT_CREDIT": Case(
+        fields(msisdn="0812345678,0898765432"), {"credit": {"standard": 1, "corporate": 0}}
+    ),
     "ERROR_CALLBACK_URL": Case(fields(callback_url="ftp://example.com/dr")),
     "ERROR_CALLBACK_METHOD": Case(fields(callback_url="http://example.com/dr", callback_method="PATCH")),
     "ERROR_SCHEDULED_DELIVERY": Case(fields(scheduled_delivery="17/12/2030 17:12")),
@@ -83,7 +85,9 @@ CASES: dict[str, Case] = {
     "ERROR_USER_PROFILE_NOT_FOUND": Case(fields(), {"user_status": "profile_not_found"}),
     "ERROR_METHOD_NOT_ALLOWED": Case(lambda c: c.get(f"{SMS}/sms", headers=AUTH)),
     "OTP_INVALID_PARAMETER": Case(lambda c: c.post(f"{OTP}/v2/otp/request", data=OTP_APP)),
-    "OTP_TOKEN_EXPIRED": Case(lambda c: c.post(f"{OTP}/v2/otp/verify", data={**OTP_APP, "token": "nope", "pin": "123456"})),
+    "OTP_TOKEN_EXPIRED": Case(
+        lambda c: c.post(f"{OTP}/v2/otp/verify", data={**OTP_APP, "token": "nope", "pin": "123456"})
+    ),
     "OTP_CODE_INVALID": Case(_code_invalid),
 }
 SYSTEM_ROWS = [row for row in ERRORS if row.status == 500]
@@ -130,10 +134,16 @@ async def test_every_row_is_reachable(name: str, tbs_client) -> None:
 def failure_scenario(tmp_path):
     """A scenario file: header ``X-Fail: NAME`` makes ThaiBulkSMS answer that error."""
     rules = [
-        {"name": f"fail {row.name}", "match": {"vendor": "thaibulksms", "header": {"X-Fail": row.name}}, "respond": {"error": row.name}}
+        {
+            "name": f"fail {row.name}",
+            "match": {"vendor": "thaibulksms", "header": {"X-Fail": row.name}},
+            "respond": {"error": row.name},
+        }
         for row in SYSTEM_ROWS
     ]
-    rules.append({"name": "by code", "match": {"vendor": "thaibulksms", "header": {"X-Fail": "code"}}, "respond": {"error": 512}})
+    rules.append(
+        {"name": "by code", "match": {"vendor": "thaibulksms", "header": {"X-Fail": "code"}}, "respond": {"error": 512}}
+    )
     path = tmp_path / "outage.yaml"
     path.write_text(yaml.safe_dump({"name": "outage", "rules": rules}), encoding="utf-8")
     return path

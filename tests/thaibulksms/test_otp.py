@@ -17,7 +17,9 @@ async def pin_for(client, phone: str) -> dict:
 @pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
 async def test_v2_request_verify_then_verify_again_fails(client, as_json: bool) -> None:
     body = {**OTP_APP, "msisdn": "0812345678"}
-    resp = await (client.post(f"{OTP}/v2/otp/request", json=body) if as_json else client.post(f"{OTP}/v2/otp/request", data=body))
+    resp = await (
+        client.post(f"{OTP}/v2/otp/request", json=body) if as_json else client.post(f"{OTP}/v2/otp/request", data=body)
+    )
     assert resp.status == 200
     data = await resp.json()
     assert list(data) == ["status", "token", "refno"] and data["status"] == "success"
@@ -100,5 +102,7 @@ async def test_otp_routing_errors_and_real_host(client) -> None:
     assert await resp.json() == {"code": 405, "errors": [{"message": "Method Not Allowed.", "detail": None}]}
     resp = await client.post(f"{OTP}/v3/otp/request")
     assert resp.status == 404
-    resp = await client.post("/v2/otp/request", data={**OTP_APP, "msisdn": "0812345678"}, headers={"Host": "otp.thaibulksms.com"})
+    resp = await client.post(
+        "/v2/otp/request", data={**OTP_APP, "msisdn": "0812345678"}, headers={"Host": "otp.thaibulksms.com"}
+    )
     assert resp.status == 200 and (await resp.json())["status"] == "success"

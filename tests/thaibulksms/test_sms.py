@@ -36,7 +36,12 @@ async def test_send_answers_the_documented_fields(client, as_json: bool) -> None
     assert len(sent["message_id"]) == 22 and sent["message_id"].isalnum()
     assert data["bad_phone_number_list"] == []
     journaled = services_of(client).store.get_message(sent["message_id"])
-    assert (journaled.text, journaled.sender, journaled.recipient, journaled.encoding) == ("สวัสดี", "SMS.", "66812345678", "UCS-2")
+    assert (journaled.text, journaled.sender, journaled.recipient, journaled.encoding) == (
+        "สวัสดี",
+        "SMS.",
+        "66812345678",
+        "UCS-2",
+    )
     assert await credit(client) == {"standard": 6092, "corporate": 4498}
 
 
@@ -226,13 +231,46 @@ async def test_tags_are_recorded(client) -> None:
     [
         ({"data": b"{not json", "headers": {"Content-Type": "application/json"}}, "bad json"),
         ({"data": b"[1, 2]", "headers": {"Content-Type": "application/json"}}, "json array"),
-        ({"data": b'{"msisdn": 66812345678, "message": "x", "sender": "Demo"}', "headers": {"Content-Type": "application/json"}}, "wrong type"),
-        ({"data": b'{"msisdn": "0812345678", "message": "\\ud800", "sender": "Demo"}', "headers": {"Content-Type": "application/json"}}, "lone surrogate"),
-        ({"data": b"msisdn=0812345678&message=%FF%FE&sender=Demo", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, "bad percent-encoding"),
-        ({"data": b"msisdn=0812345678&message=\xff&sender=Demo", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, "bad utf-8"),
+        (
+            {
+                "data": b'{"msisdn": 66812345678, "message": "x", "sender": "Demo"}',
+                "headers": {"Content-Type": "application/json"},
+            },
+            "wrong type",
+        ),
+        (
+            {
+                "data": b'{"msisdn": "0812345678", "message": "\\ud800", "sender": "Demo"}',
+                "headers": {"Content-Type": "application/json"},
+            },
+            "lone surrogate",
+        ),
+        (
+            {
+                "data": b"msisdn=0812345678&message=%FF%FE&sender=Demo",
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+            },
+            "bad percent-encoding",
+        ),
+        (
+            {
+                "data": b"msisdn=0812345678&message=\xff&sender=Demo",
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+            },
+            "bad utf-8",
+        ),
         ({"data": b"msisdn=0812345678", "headers": {"Content-Type": "text/plain"}}, "wrong content type"),
-        ({"data": b"--x\r\nnot multipart", "headers": {"Content-Type": "multipart/form-data; boundary=zzz"}}, "bad multipart"),
-        ({"data": b"msisdn=" + b"0" * (1024 * 1024 + 10), "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, "huge body"),
+        (
+            {"data": b"--x\r\nnot multipart", "headers": {"Content-Type": "multipart/form-data; boundary=zzz"}},
+            "bad multipart",
+        ),
+        (
+            {
+                "data": b"msisdn=" + b"0" * (1024 * 1024 + 10),
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+            },
+            "huge body",
+        ),
     ],
 )
 async def test_bad_bodies_answer_error_form(client, kwargs, name: str) -> None:
@@ -259,7 +297,11 @@ async def test_unknown_paths_and_methods(client) -> None:
 async def test_real_host_serves_the_real_paths(client) -> None:
     resp = await send(client, headers={"Host": "api-v2.thaibulksms.com"})  # prefix path is unknown there
     assert resp.status == 404
-    resp = await client.post("/sms", data={"msisdn": "0812345678", "message": "hi", "sender": "MySMS"}, headers={**AUTH, "Host": "api-v2.thaibulksms.com"})
+    resp = await client.post(
+        "/sms",
+        data={"msisdn": "0812345678", "message": "hi", "sender": "MySMS"},
+        headers={**AUTH, "Host": "api-v2.thaibulksms.com"},
+    )
     assert resp.status == 200
     resp = await client.get("/credit", headers={**AUTH, "Host": "api-v2.thaibulksms.com"})
     assert (await resp.json())["remaining_credit"]["standard"] == 6092

@@ -48,7 +48,9 @@ async def test_an_answered_call(aiohttp_client, make_app, voice_client) -> None:
 
 
 async def test_a_busy_call(aiohttp_client, make_app, scenario_file, voice_client) -> None:
-    path = scenario_file([{"match": {"vendor": "voiceotp", "recipient": "0912345678"}, "delivery": {"status": "failed"}}])
+    path = scenario_file(
+        [{"match": {"vendor": "voiceotp", "recipient": "0912345678"}, "delivery": {"status": "failed"}}]
+    )
     voice = voice_client(await aiohttp_client(make_app(scenarios=[path])))
     busy = await voice.send("0912345678", "4711")
     other = await voice.send("0361234567", "4711")
@@ -58,7 +60,9 @@ async def test_a_busy_call(aiohttp_client, make_app, scenario_file, voice_client
     assert (await voice.wait(other.request_id, timeout=5, interval=0.02)).state == "answered"
 
 
-async def test_a_call_that_stays_pending_times_the_poll_out(aiohttp_client, make_app, scenario_file, voice_client) -> None:
+async def test_a_call_that_stays_pending_times_the_poll_out(
+    aiohttp_client, make_app, scenario_file, voice_client
+) -> None:
     path = scenario_file([{"match": {"vendor": "voiceotp"}, "delivery": {"status": "pending"}}])
     voice = voice_client(await aiohttp_client(make_app(scenarios=[path])))
     sent = await voice.send("0361234567", "123456")

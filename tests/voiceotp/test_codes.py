@@ -78,10 +78,20 @@ async def test_every_error_code_by_a_scenario_rule(aiohttp_client, make_app, sce
     assert {row.code for row in refusals} == SEED_POST_SMS_CODES - {1}
     rules = []
     for i, row in enumerate(refusals):
-        rules.append({"name": f"code {row.code}", "match": {"vendor": "voiceotp", "recipient": recipient(i)},
-                      "respond": {"error": row.code}})
-        rules.append({"name": f"name {row.name}", "match": {"vendor": "voiceotp", "recipient": recipient(100 + i)},
-                      "respond": {"error": row.name}})
+        rules.append(
+            {
+                "name": f"code {row.code}",
+                "match": {"vendor": "voiceotp", "recipient": recipient(i)},
+                "respond": {"error": row.code},
+            }
+        )
+        rules.append(
+            {
+                "name": f"name {row.name}",
+                "match": {"vendor": "voiceotp", "recipient": recipient(100 + i)},
+                "respond": {"error": row.name},
+            }
+        )
     client = await aiohttp_client(make_app(scenarios=[scenario_file(rules)]))
     for i, row in enumerate(refusals):
         for n in (i, 100 + i):
@@ -106,10 +116,19 @@ async def test_every_check_voice_code(row, aiohttp_client, make_app, scenario_fi
 
 
 GENERIC_REQUESTS: dict[str, dict[str, Any]] = {
-    "MALFORMED_BODY": {"method": "POST", "path": "postSMS", "data": b'{"username": "demo",', "headers": {"Content-Type": "application/json"}},
+    "MALFORMED_BODY": {
+        "method": "POST",
+        "path": "postSMS",
+        "data": b'{"username": "demo",',
+        "headers": {"Content-Type": "application/json"},
+    },
     "WRONG_CONTENT_TYPE": {"method": "POST", "path": "postSMS", "data": {"username": "demo"}},  # form-urlencoded
-    "BODY_TOO_LARGE": {"method": "POST", "path": "postSMS", "data": b'{"x":"' + b"9" * (2 * 1024 * 1024) + b'"}',
-                       "headers": {"Content-Type": "application/json"}},
+    "BODY_TOO_LARGE": {
+        "method": "POST",
+        "path": "postSMS",
+        "data": b'{"x":"' + b"9" * (2 * 1024 * 1024) + b'"}',
+        "headers": {"Content-Type": "application/json"},
+    },
     "UNKNOWN_PATH": {"method": "POST", "path": "postSms", "json": send_body()},  # paths are case-sensitive
     "WRONG_METHOD": {"method": "GET", "path": "postSMS"},
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+
 import pytest
 
 from mockserver.app import SERVICES
@@ -24,7 +25,12 @@ async def test_an_accepted_call_is_journaled_and_its_code_is_readable(client) ->
     found = await (await client.get(f"/_mock/messages/{request_id}")).json()
     assert found["vendor"] == "voiceotp"
     assert found["operation"] == "otp_send"
-    assert (found["account"], found["recipient"], found["sender"], found["text"]) == ("demo", "0361234567", "DAUSO1", "042917")
+    assert (found["account"], found["recipient"], found["sender"], found["text"]) == (
+        "demo",
+        "0361234567",
+        "DAUSO1",
+        "042917",
+    )
     assert found["request"]["path"] == f"{BASE}/postSMS"
 
     otp = await (await client.get("/_mock/otp", params={"vendor": "voiceotp", "phone": "0361234567"})).json()
@@ -56,8 +62,17 @@ async def test_an_undeclared_sender_is_5(client, sender) -> None:
 
 @pytest.mark.parametrize(
     ("message", "code"),
-    [("1", None), ("000000", None), ("1234567", "11"), ("", "11"), ("12 345", "11"), ("abc", "11"),
-     (123456, "11"), ("mã123", "20"), ("٣٤٥", "20")],
+    [
+        ("1", None),
+        ("000000", None),
+        ("1234567", "11"),
+        ("", "11"),
+        ("12 345", "11"),
+        ("abc", "11"),
+        (123456, "11"),
+        ("mã123", "20"),
+        ("٣٤٥", "20"),
+    ],
 )
 async def test_the_message_is_one_to_six_ascii_digits(client, message, code) -> None:
     text = (await post(client, "postSMS", send_body(message=message)))[2]
@@ -74,10 +89,25 @@ async def test_a_unicode_account_gets_11_for_non_digits(aiohttp_client, make_app
 
 @pytest.mark.parametrize(
     ("phone", "code"),
-    [("0912345678", None), ("0861234567", None), ("0521234567", None), ("84981234567", None),
-     ("091234567", "10"), ("09123456789", "10"), ("0212345678", "10"), ("0612345678", "10"), ("123", "10"),
-     ("01681234567", "31"), ("841681234567", "31"),
-     ("0912 345 678", "-4"), ("+", "-4"), ("", "-4"), (912345678, "-4"), (None, "-4"), (MISSING, "-4")],
+    [
+        ("0912345678", None),
+        ("0861234567", None),
+        ("0521234567", None),
+        ("84981234567", None),
+        ("091234567", "10"),
+        ("09123456789", "10"),
+        ("0212345678", "10"),
+        ("0612345678", "10"),
+        ("123", "10"),
+        ("01681234567", "31"),
+        ("841681234567", "31"),
+        ("0912 345 678", "-4"),
+        ("+", "-4"),
+        ("", "-4"),
+        (912345678, "-4"),
+        (None, "-4"),
+        (MISSING, "-4"),
+    ],
 )
 async def test_phone_numbers(client, phone, code) -> None:
     text = (await post(client, "postSMS", send_body(phonesend=phone)))[2]
@@ -126,9 +156,19 @@ async def test_refused_calls_cost_nothing(client) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value", "code"),
-    [("username", MISSING, "-1"), ("pass", MISSING, "-1"), ("key", MISSING, "-1"), ("username", "nobody", "-1"),
-     ("key", "wrong", "-1"), ("pass", 12345, "-1"), ("username", None, "-1"),
-     ("phonesend", MISSING, "-4"), ("sender", MISSING, "5"), ("message", MISSING, "11"), ("message", None, "11")],
+    [
+        ("username", MISSING, "-1"),
+        ("pass", MISSING, "-1"),
+        ("key", MISSING, "-1"),
+        ("username", "nobody", "-1"),
+        ("key", "wrong", "-1"),
+        ("pass", 12345, "-1"),
+        ("username", None, "-1"),
+        ("phonesend", MISSING, "-4"),
+        ("sender", MISSING, "5"),
+        ("message", MISSING, "11"),
+        ("message", None, "11"),
+    ],
 )
 async def test_missing_and_wrong_fields_answer_a_code(client, field, value, code) -> None:
     assert await post(client, "postSMS", send_body(**{field: value})) == (200, "text/plain; charset=utf-8", code)
@@ -149,24 +189,32 @@ async def test_bad_bodies_answer_a_code_never_a_traceback(client, operation, exp
     assert await response.text() == expected
 
 
-@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"])
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"]
+)
 async def test_a_body_that_is_not_json_by_content_type_is_11(client, content_type) -> None:
     import json
 
-    response = await client.post(f"{BASE}/postSMS", data=json.dumps(send_body()), headers={"Content-Type": content_type})
+    response = await client.post(
+        f"{BASE}/postSMS", data=json.dumps(send_body()), headers={"Content-Type": content_type}
+    )
     assert (response.status, await response.text()) == (200, "11")
 
 
 async def test_a_json_body_without_content_type_is_accepted(client) -> None:
     import json
 
-    response = await client.post(f"{BASE}/postSMS", data=json.dumps(send_body()).encode(), skip_auto_headers=["Content-Type"])
+    response = await client.post(
+        f"{BASE}/postSMS", data=json.dumps(send_body()).encode(), skip_auto_headers=["Content-Type"]
+    )
     assert ACCEPTED.match(await response.text())
 
 
 async def test_huge_bodies_on_check_balance_answer_errorcode_0(client) -> None:
     response = await client.post(
-        f"{BASE}/checkBalance", data=b'{"x":"' + b"9" * (2 * 1024 * 1024) + b'"}', headers={"Content-Type": "application/json"}
+        f"{BASE}/checkBalance",
+        data=b'{"x":"' + b"9" * (2 * 1024 * 1024) + b'"}',
+        headers={"Content-Type": "application/json"},
     )
     assert (response.status, await response.text()) == (200, '{"errorcode":"0","balance":0}')
 
@@ -175,10 +223,16 @@ async def test_huge_bodies_on_check_balance_answer_errorcode_0(client) -> None:
 @pytest.mark.parametrize("operation", ["postSMS", "checkVoice", "checkBalance"])
 async def test_wrong_methods_are_405_with_a_code(client, method, operation) -> None:
     response = await client.request(method, f"{BASE}/{operation}")
-    assert (response.status, response.headers["Content-Type"], await response.text()) == (405, "text/plain; charset=utf-8", "11")
+    assert (response.status, response.headers["Content-Type"], await response.text()) == (
+        405,
+        "text/plain; charset=utf-8",
+        "11",
+    )
 
 
-@pytest.mark.parametrize("path", ["/voiceotp/onsmsapivoice/", "/voiceotp/onsmsapivoice/sendSMS", "/voiceotp/postSMS", "/voiceotp/"])
+@pytest.mark.parametrize(
+    "path", ["/voiceotp/onsmsapivoice/", "/voiceotp/onsmsapivoice/sendSMS", "/voiceotp/postSMS", "/voiceotp/"]
+)
 async def test_unknown_paths_are_404_with_a_code(client, path) -> None:
     response = await client.post(path, json=send_body())
     assert (response.status, await response.text()) == (404, "11")
@@ -215,7 +269,11 @@ async def test_account_states_refuse_calls_but_not_balance_checks(aiohttp_client
 
 async def test_balance_with_bad_credentials_is_errorcode_0(client) -> None:
     for body in ({**CREDENTIALS, "key": "x"}, {"username": "demo"}, {}):
-        assert await post(client, "checkBalance", body) == (200, "application/json; charset=utf-8", '{"errorcode":"0","balance":0}')
+        assert await post(client, "checkBalance", body) == (
+            200,
+            "application/json; charset=utf-8",
+            '{"errorcode":"0","balance":0}',
+        )
 
 
 async def test_check_voice_of_an_unknown_or_foreign_request_id_is_11(aiohttp_client, make_app) -> None:
@@ -262,8 +320,12 @@ async def test_a_scenario_error_on_check_balance_is_errorcode_0(aiohttp_client, 
 
 @pytest.mark.parametrize(
     ("account", "problem"),
-    [({"allowed_ips": ["999.1.1.1"]}, "allowed_ips"), ({"allowed_ips": ["not an ip"]}, "allowed_ips"),
-     ({"balance": -1}, "balance"), ({"colour": "red"}, "colour")],
+    [
+        ({"allowed_ips": ["999.1.1.1"]}, "allowed_ips"),
+        ({"allowed_ips": ["not an ip"]}, "allowed_ips"),
+        ({"balance": -1}, "balance"),
+        ({"colour": "red"}, "colour"),
+    ],
 )
 def test_bad_account_configs_are_refused_with_the_field(make_app, account, problem) -> None:
     from mockserver.core.config import ConfigError

@@ -142,7 +142,9 @@ async def test_every_sample_curl_line_works_as_shown(client):
     for sample in samples:
         assert sample["curl"].startswith("curl ") and sample["url"].startswith(f"http://{client.host}:{client.port}/")
         proc = await asyncio.create_subprocess_shell(
-            sample["curl"] + " -o /dev/null -w '%{http_code}'", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            sample["curl"] + " -o /dev/null -w '%{http_code}'",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await proc.communicate()
         assert out.decode() == "200", (sample["vendor"], out, err)
@@ -209,7 +211,7 @@ async def test_ui_is_served_from_the_package(client):
     assert redirect.status == 302 and redirect.headers["Location"].endswith("ui/")
     page = await client.get("/_mock/ui/")
     html = await page.text()
-    assert page.status == 200 and "app.js" in html and "<script src=\"http" not in html
+    assert page.status == 200 and "app.js" in html and '<script src="http' not in html
     for asset, kind in (("app.js", "javascript"), ("app.css", "text/css")):
         resp = await client.get(f"/_mock/ui/{asset}")
         assert resp.status == 200 and kind in resp.headers["Content-Type"]
@@ -233,7 +235,11 @@ async def test_scenario_fallbacks_give_way_to_a_scenario_module():
     admin.router.add_put("/scenario", theirs)
     admin.router.add_get("/scenario/files", theirs)
     register(admin, services)
-    handlers = [r.handler for r in admin.router.routes() if r.resource.canonical in ("/scenario", "/scenario/files") and r.method != "HEAD"]
+    handlers = [
+        r.handler
+        for r in admin.router.routes()
+        if r.resource.canonical in ("/scenario", "/scenario/files") and r.method != "HEAD"
+    ]
     assert handlers == [theirs, theirs]
 
 

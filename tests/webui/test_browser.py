@@ -22,7 +22,9 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 THAI = "สวัสดีครับ รหัสผ่านของคุณคือ 4821 กรุณาอย่าบอกใคร"
 VIETNAMESE = "Xin chào! Mã xác thực của bạn là 4821, có hiệu lực trong 5 phút."
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver"
+)
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -90,7 +92,9 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     await empty.wait_for()
     await page.screenshot(path=str(_artifact("inbox-empty.png")))
     for vendor in services_of(client).vendors:
-        assert (await page.locator(f"[data-testid=sample-{vendor}] pre").inner_text()).startswith(f"curl -sS -X POST {base}/")
+        assert (await page.locator(f"[data-testid=sample-{vendor}] pre").inner_text()).startswith(
+            f"curl -sS -X POST {base}/"
+        )
 
     # Messages sent through two vendors' own APIs appear without a reload.
     await page.evaluate("window.__same_page = true")
@@ -98,7 +102,9 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     sample = v.sample_send(v.sample_recipient(0), THAI)
     body = json.loads(sample.body)
     body["messages"][0]["notifyUrl"] = receiver.url
-    sent = await client.post(sample.path, headers=dict(sample.headers), data=json.dumps(body, ensure_ascii=False).encode())
+    sent = await client.post(
+        sample.path, headers=dict(sample.headers), data=json.dumps(body, ensure_ascii=False).encode()
+    )
     ants_id = (await sent.json())["details"][0]["messageId"]
     sent = await send_sample(client, "thaibulksms", n=0, text=VIETNAMESE)
     tbs_id = (await sent.json())["phone_number_list"][0]["message_id"]
@@ -142,7 +148,9 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     sample = v.sample_send(v.sample_recipient(0), "Watch me: " + THAI)
     body = json.loads(sample.body)
     body["messages"][0]["notifyUrl"] = receiver.url
-    sent = await client.post(sample.path, headers=dict(sample.headers), data=json.dumps(body, ensure_ascii=False).encode())
+    sent = await client.post(
+        sample.path, headers=dict(sample.headers), data=json.dumps(body, ensure_ascii=False).encode()
+    )
     watch_id = (await sent.json())["details"][0]["messageId"]
     row = page.locator(f"[data-testid=row][data-id='{watch_id}']")
     await row.click()
@@ -154,7 +162,7 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     assert f"id={watch_id}" in page.url
     timeline = await page.locator("[data-testid=timeline] li").all_inner_texts()
     assert [t.split("\n")[0].strip() for t in timeline] == ["accepted", "sent", "delivered"]
-    assert "Watch me: " + THAI == await page.locator("[data-testid=detail-text]").inner_text()
+    assert await page.locator("[data-testid=detail-text]").inner_text() == "Watch me: " + THAI
     assert await page.locator("[data-testid=fact-encoding]").inner_text() == "UCS-2"
     assert "notifyUrl" in await page.locator("[data-testid=request-body]").inner_text()
     assert watch_id in await page.locator("[data-testid=response-body]").inner_text()
@@ -197,7 +205,9 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
 
     # Switch the scenario: the next message fails.
     select = page.locator("[data-testid=scenario]")
-    await page.wait_for_function("[...document.querySelectorAll('[data-testid=scenario] option')].some(o => o.value === 'always-fail')")
+    await page.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=scenario] option')].some(o => o.value === 'always-fail')"
+    )
     await select.select_option("always-fail")
     await page.wait_for_function("document.querySelector('[data-testid=scenario]').dataset.active === 'always-fail'")
     rules = (await (await client.get("/_mock/scenario")).json())["rules"]
@@ -211,11 +221,15 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     # Advance the virtual clock by an hour from the header.
     before_now = float(await page.locator("[data-testid=clock]").get_attribute("data-now"))
     await page.locator("[data-testid=advance-hour]").click()
-    await page.wait_for_function(f"Number(document.querySelector('[data-testid=clock]').dataset.now) >= {before_now + 3600}")
+    await page.wait_for_function(
+        f"Number(document.querySelector('[data-testid=clock]').dataset.now) >= {before_now + 3600}"
+    )
     server_now = (await (await client.get("/_mock/clock")).json())["now"]
     assert server_now >= before_now + 3600
     await page.locator("[data-testid=advance-min]").click()
-    await page.wait_for_function(f"Number(document.querySelector('[data-testid=clock]').dataset.now) >= {before_now + 3660}")
+    await page.wait_for_function(
+        f"Number(document.querySelector('[data-testid=clock]').dataset.now) >= {before_now + 3660}"
+    )
 
     # Vendors & credentials panel: base URLs and demo credentials with copy buttons.
     await page.locator("[data-testid=toggle-connect]").click()
@@ -242,7 +256,9 @@ async def test_shared_link_opens_filtered_list_and_message(browser_page, inbox):
     ants_id = (await sent.json())["details"][0]["messageId"]
     await send_sample(client, "ants", text="other")
     phone = services_of(client).vendors["ants"].sample_recipient(0)
-    await page.goto(f"{base_of(client)}/_mock/ui/?vendor=ants&q=%E0%B8%AA%E0%B8%A7%E0%B8%B1%E0%B8%AA&phone={phone}&id={ants_id}")
+    await page.goto(
+        f"{base_of(client)}/_mock/ui/?vendor=ants&q=%E0%B8%AA%E0%B8%A7%E0%B8%B1%E0%B8%AA&phone={phone}&id={ants_id}"
+    )
     await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 1")
     assert await page.locator("[data-testid=row]").get_attribute("data-id") == ants_id
     assert await page.locator("[data-testid=detail-text]").inner_text() == THAI

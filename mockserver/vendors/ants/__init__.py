@@ -151,7 +151,9 @@ class Ants(Vendor):
             ),
         )
 
-    def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
+    def render_error(
+        self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]
+    ) -> web.StreamResponse:
         return routes.render_error(call, row, detail, context)
 
     def on_status(self, message: Message) -> None:

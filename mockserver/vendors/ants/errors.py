@@ -124,11 +124,18 @@ def rejected(reason: str) -> Status:
 
 
 # -- HTTP errors: {"error": {"code", "name", "description"}} ------------------------------------
-def _row(name: str, http: int, status: Status | str, *, concerns: str = "request", documented: bool | None = None) -> ErrorRow:
+def _row(
+    name: str, http: int, status: Status | str, *, concerns: str = "request", documented: bool | None = None
+) -> ErrorRow:
     """A row from a documented detailed status, or (text) one of ours in the REJECTED group."""
     if isinstance(status, Status):
         return ErrorRow(
-            name, http, status.description, status.code, concerns, True if documented is None else documented,
+            name,
+            http,
+            status.description,
+            status.code,
+            concerns,
+            True if documented is None else documented,
             MappingProxyType({"group": status.name}),
         )
     return ErrorRow(name, http, status, None, concerns, False, MappingProxyType({"group": GROUPS[5].name}))
@@ -154,12 +161,19 @@ ERRORS = ErrorTable(
         _row("TOO_MANY_DESTINATIONS", 400, "destinations must have at most 500 numbers", concerns="send"),
         _row("NOTIFY_URL_INVALID", 400, "notifyUrl must be an http(s) URL of at most 150 characters", concerns="send"),
         _row(
-            "NOTIFY_CONTENT_TYPE_INVALID", 400, "notifyContentType must be application/json or application/xml", concerns="send"
+            "NOTIFY_CONTENT_TYPE_INVALID",
+            400,
+            "notifyContentType must be application/json or application/xml",
+            concerns="send",
         ),
         _row("SHORTURL_INVALID", 400, "shorturl must be y or n", concerns="send"),
         _row("CALLBACK_DATA_INVALID", 400, "callbackData must be a string", concerns="send"),
         # -- message logs ------------------------------------------------------------------------------
-        _row("LOGINFO_FILTER_REQUIRED", 400, "At least one of bulkId, messageId, mobile, sendDateStart, sendDateEnd is required"),
+        _row(
+            "LOGINFO_FILTER_REQUIRED",
+            400,
+            "At least one of bulkId, messageId, mobile, sendDateStart, sendDateEnd is required",
+        ),
         _row("LOGINFO_DATE_INVALID", 400, "sendDateStart and sendDateEnd must be dates as yyyy-MM-dd HH:mm:ss"),
         # -- preview -------------------------------------------------------------------------------------
         _row("PREVIEW_MESSAGE_REQUIRED", 400, "message is required"),

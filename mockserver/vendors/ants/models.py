@@ -19,12 +19,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from mockserver.core.clock import BANGKOK
 from mockserver.core.bounded import Newest
+from mockserver.core.clock import BANGKOK
 from mockserver.core.errors import VendorError
-from mockserver.engine.services import Services
 from mockserver.core.store import FINAL_STATES, Message, OtpRecord, RequestRecord
 from mockserver.core.textparts import count_parts
+from mockserver.engine.services import Services
 from mockserver.vendors.ants.errors import (
     PENDING_ACCEPTED,
     REJECT_INVALID_DESTINATION,
@@ -363,7 +363,9 @@ class AntsModel:
     # -- message logs ---------------------------------------------------------------------------
     def logs(self, account: Account, query: Mapping[str, str]) -> list[Message]:
         """The account's messages of the last 48 hours matching every given filter, oldest first."""
-        wanted = {k: (query.get(k) or "").strip() for k in ("bulkId", "messageId", "mobile", "sendDateStart", "sendDateEnd")}
+        wanted = {
+            k: (query.get(k) or "").strip() for k in ("bulkId", "messageId", "mobile", "sendDateStart", "sendDateEnd")
+        }
         if not any(wanted.values()):
             raise VendorError("LOGINFO_FILTER_REQUIRED")
         try:
@@ -376,7 +378,9 @@ class AntsModel:
         mobile = re.sub(r"\D", "", wanted["mobile"])
         if wanted["mobile"] and not mobile:
             return []
-        found = self.services.store.find_messages(vendor=VENDOR, account=account.username, since=since, phone=mobile or None)
+        found = self.services.store.find_messages(
+            vendor=VENDOR, account=account.username, since=since, phone=mobile or None
+        )
         out = []
         for message in reversed(found):
             f = message.fields

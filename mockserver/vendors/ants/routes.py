@@ -71,8 +71,15 @@ def wants_xml(request: web.BaseRequest) -> bool:
     return request.content_type in XML_TYPES
 
 
-def respond(request: web.BaseRequest, root: str, data: Any, *, status: int = 200, item: str = "item",
-            headers: Mapping[str, str] | None = None) -> web.Response:
+def respond(
+    request: web.BaseRequest,
+    root: str,
+    data: Any,
+    *,
+    status: int = 200,
+    item: str = "item",
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
     if wants_xml(request):
         body, content_type = xmlbody.render(root, data, item=item), "application/xml"
     else:
@@ -147,7 +154,9 @@ class Handlers(VendorHandlers):
                 message_id, cost, status, _ = model.accept(
                     account, sms, dest, bulk_id=bulk_id, operation="send_sms", request=record
                 )
-                details.append({"messageId": message_id, "to": dest.number or dest.to, "credit": cost, "status": status.to_dict()})
+                details.append(
+                    {"messageId": message_id, "to": dest.number or dest.to, "credit": cost, "status": status.to_dict()}
+                )
         return respond(call.request, "SEND", {"bulkId": bulk_id, "details": details})
 
     async def loginfo(self, call: Call) -> web.Response:
@@ -169,7 +178,9 @@ class Handlers(VendorHandlers):
             raise VendorError("PREVIEW_MESSAGE_REQUIRED")
         info = count_parts(message)
         return respond(
-            call.request, "PREVIEW", {"originalMessage": message, "credit": f"{credit(info.parts):.2f}", "character": info.unused}
+            call.request,
+            "PREVIEW",
+            {"originalMessage": message, "credit": f"{credit(info.parts):.2f}", "character": info.unused},
         )
 
     async def balance(self, call: Call) -> web.Response:
@@ -212,11 +223,23 @@ class Handlers(VendorHandlers):
         model = self.model
         phone = state.record.phone
         notify_url, content_type, callback_data = state.notify
-        sms = SmsRequest(state.config.sender, [Destination(phone, None, phone)], model.otp_text(state), None,
-                         notify_url, content_type, callback_data)
+        sms = SmsRequest(
+            state.config.sender,
+            [Destination(phone, None, phone)],
+            model.otp_text(state),
+            None,
+            notify_url,
+            content_type,
+            callback_data,
+        )
         _, _, status, message = model.accept(
-            account, sms, sms.destinations[0], bulk_id=model.new_bulk_id(), operation="otp_request",
-            request=record, fields={"otcId": state.config.otc_id, "otpId": state.otp_id},
+            account,
+            sms,
+            sms.destinations[0],
+            bulk_id=model.new_bulk_id(),
+            operation="otp_request",
+            request=record,
+            fields={"otcId": state.config.otc_id, "otpId": state.otp_id},
         )
         if message is None:
             raise VendorError("INSUFFICIENT_CREDIT")  # the config guarantees the sender; only credit can refuse
@@ -242,4 +265,4 @@ class Handlers(VendorHandlers):
         return respond(call.request, "OTP", {"otpId": state.otp_id, **outcome})
 
 
-__all__ = ["Handlers", "VENDOR", "render_error", "respond", "to_json"]
+__all__ = ["VENDOR", "Handlers", "render_error", "respond", "to_json"]

@@ -143,7 +143,9 @@ class Fpt(Vendor):
                 hosts=("app.sms.fpt.net", "sandbox.sms.fpt.net"),
                 operations=(
                     Operation("token", "POST", "/oauth2/token", h.token, summary="OAuth2 client_credentials token"),
-                    Operation("send_sms", "POST", "/api/push-brandname-otp", h.send_sms, summary="Brandname OTP/CSKH SMS"),
+                    Operation(
+                        "send_sms", "POST", "/api/push-brandname-otp", h.send_sms, summary="Brandname OTP/CSKH SMS"
+                    ),
                     Operation(
                         "send_international",
                         "POST",
@@ -151,15 +153,23 @@ class Fpt(Vendor):
                         h.send_international,
                         summary="Brandname SMS to a non-VN number",
                     ),
-                    Operation("create_campaign", "POST", "/api/create-campaign", h.create_campaign, summary="Ads campaign"),
-                    Operation("send_ads", "POST", "/api/push-brandname-ads", h.send_ads, summary="Ads batch to a campaign"),
-                    Operation("cancel_ads", "POST", "/api/cancel-ads", h.cancel_ads, summary="Cancel unsent ads batches"),
+                    Operation(
+                        "create_campaign", "POST", "/api/create-campaign", h.create_campaign, summary="Ads campaign"
+                    ),
+                    Operation(
+                        "send_ads", "POST", "/api/push-brandname-ads", h.send_ads, summary="Ads batch to a campaign"
+                    ),
+                    Operation(
+                        "cancel_ads", "POST", "/api/cancel-ads", h.cancel_ads, summary="Cancel unsent ads batches"
+                    ),
                 ),
                 render_error=routes.render_error,
             ),
         )
 
-    def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
+    def render_error(
+        self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]
+    ) -> web.StreamResponse:
         return routes.render_error(call, row, detail, context)
 
     def sample_send(self, recipient: str, text: str = "Hello from sms-mockserver") -> SampleRequest:

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from mockserver.core.clock import HO_CHI_MINH
 from mockserver.core.bounded import Newest
+from mockserver.core.clock import HO_CHI_MINH
 from mockserver.core.errors import VendorError
-from mockserver.engine.services import Services
 from mockserver.core.store import ACCEPTED, CANCELLED, SCHEDULED, Message, RequestRecord
 from mockserver.core.textparts import count_parts
+from mockserver.engine.services import Services
 from mockserver.vendors.fpt.errors import KNOWN_GRANT_TYPES
 from mockserver.vendors.fpt.telcos import INTERNATIONAL_TELCO, telco_of
 
@@ -470,7 +470,14 @@ class FptModel:
             }
             # The seed: "BatchId + phone number (84xxx) gives the message id" (PHP concatenation).
             message = self._journal(
-                account, f"{batch_id}{phone}", "send_ads", phone, campaign.message, campaign.brandname, fields, request,
+                account,
+                f"{batch_id}{phone}",
+                "send_ads",
+                phone,
+                campaign.message,
+                campaign.brandname,
+                fields,
+                request,
                 start_at=start_at,
             )
             batch.messages.append(message)

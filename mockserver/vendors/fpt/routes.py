@@ -13,8 +13,16 @@ from typing import Any
 from aiohttp import web
 
 from mockserver.core.errors import ErrorRow, VendorError
-from mockserver.http.vendor import Call, FORM_TYPE, VendorHandlers, json_response
-from mockserver.vendors.fpt.models import SCOPE_ADS, SCOPE_OTP, FptModel, Token, decode_message, normalize_international, normalize_vn
+from mockserver.http.vendor import FORM_TYPE, Call, VendorHandlers, json_response
+from mockserver.vendors.fpt.models import (
+    SCOPE_ADS,
+    SCOPE_OTP,
+    FptModel,
+    Token,
+    decode_message,
+    normalize_international,
+    normalize_vn,
+)
 
 REALM = 'Bearer realm="FPT SMS Brandname"'
 
@@ -66,7 +74,12 @@ class Handlers(VendorHandlers):
         await call.consult(account=account.client_id)
         token = model.issue_token(account, body)
         return json_response(
-            {"access_token": token.value, "expires_in": account.expires_in, "token_type": "Bearer", "scope": token.scope}
+            {
+                "access_token": token.value,
+                "expires_in": account.expires_in,
+                "token_type": "Bearer",
+                "scope": token.scope,
+            }
         )
 
     @staticmethod

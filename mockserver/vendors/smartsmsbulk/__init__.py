@@ -77,7 +77,6 @@ from mockserver.vendors.smartsmsbulk.checksums import checksum
 from mockserver.vendors.smartsmsbulk.errors import DR_STATUS, ERRORS
 from mockserver.vendors.smartsmsbulk.models import SmartSMSBulkModel
 
-
 BATCH_MAX = 100  # reports per callback array (our decision, the SendBulkSMS limit)
 
 
@@ -119,7 +118,9 @@ class SmartSMSBulk(Vendor):
             ),
         )
 
-    def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
+    def render_error(
+        self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]
+    ) -> web.StreamResponse:
         return routes.plain_error(call, row, detail, context)
 
     def on_status(self, message: Message) -> None:
@@ -156,7 +157,9 @@ class SmartSMSBulk(Vendor):
             "message": text,
         }
         body["chksum"] = checksum("send_sms", body, account.api_key)
-        return SampleRequest("POST", "/smartsmsbulk/api/v2/SendSMS", {"Content-Type": "application/json"}, compact_json(body), "send_sms")
+        return SampleRequest(
+            "POST", "/smartsmsbulk/api/v2/SendSMS", {"Content-Type": "application/json"}, compact_json(body), "send_sms"
+        )
 
     def sample_recipient(self, n: int) -> str:
         return f"66899900{n:03d}"

@@ -14,15 +14,13 @@ from typing import Any
 
 from mockserver.core.bounded import Newest
 from mockserver.core.errors import VendorError
-from mockserver.engine.services import Services
 from mockserver.core.store import FINAL_STATES, Message, OtpRecord, RequestRecord
 from mockserver.core.textparts import count_parts
+from mockserver.engine.services import Services
 from mockserver.vendors.smartsmsbulk.checksums import checksum
 
 PHONE = re.compile(r"^(?:66|0)([689]\d{8})$")
-REF_ID = re.compile(
-    r"^(?:\d{12}|\d{17})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
-)
+REF_ID = re.compile(r"^(?:\d{12}|\d{17})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 MAX_PARTS = 10  # our decision: longer texts are INVALID_MESSAGE
 MAX_BULK = 100
 REF_ALPHABET = string.ascii_letters
@@ -84,7 +82,12 @@ class SmartSMSBulkModel:
         self.accounts: dict[int, Account] = {}
         for a in config.get("accounts", []):
             self.accounts[a["userId"]] = Account(
-                a["userId"], a["partnerId"], a["apiKey"], frozenset(a["senderIds"]), a["creditBalance"], a.get("callback_url")
+                a["userId"],
+                a["partnerId"],
+                a["apiKey"],
+                frozenset(a["senderIds"]),
+                a["creditBalance"],
+                a.get("callback_url"),
             )
         self.otp_configs: dict[str, OtpConfig] = {}
         for c in config.get("otp_configs", []):
@@ -137,7 +140,9 @@ class SmartSMSBulkModel:
             raise VendorError("INVALID_CALLBACK")
         return phone, sender_id, message, callback, parts
 
-    def send(self, account: Account, body: Mapping[str, Any], *, operation: str, ref_id: str, request: RequestRecord) -> Message:
+    def send(
+        self, account: Account, body: Mapping[str, Any], *, operation: str, ref_id: str, request: RequestRecord
+    ) -> Message:
         """Validate one SendSMS body (or bulk item) of an authenticated account and accept it."""
         phone, sender_id, message, callback, _ = self.validate_sms(account, body)
         return self.accept(

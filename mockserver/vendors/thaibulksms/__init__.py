@@ -146,7 +146,10 @@ class ThaiBulkSMS(Vendor):
     country = "TH"
     errors = ERRORS
     package_dir = Path(__file__).parent
-    account_fields = {"accounts": "api_key", "otp_apps": "key"}  # strict: true on these entries (mockserver.contracts.strict)
+    account_fields = {
+        "accounts": "api_key",
+        "otp_apps": "key",
+    }  # strict: true on these entries (mockserver.contracts.strict)
     generic_errors = {
         E.BAD_BODY: "ERROR_FORM",
         E.MEDIA_TYPE: "ERROR_FORM",
@@ -169,7 +172,11 @@ class ThaiBulkSMS(Vendor):
                     Operation("send_sms", "POST", "/sms", h.send_sms, routes.sms_error, "Send SMS"),
                     Operation("credit", "GET", "/credit", h.credit, routes.sms_error, "Remaining credit"),
                     Operation(
-                        "short_link", "GET", routes.SHORT_LINK_PATH + "/{code}", h.short_link, routes.sms_error,
+                        "short_link",
+                        "GET",
+                        routes.SHORT_LINK_PATH + "/{code}",
+                        h.short_link,
+                        routes.sms_error,
                         "Short link of shorten_url (302 to the original URL)",
                     ),
                 ),
@@ -188,7 +195,9 @@ class ThaiBulkSMS(Vendor):
             ),
         )
 
-    def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
+    def render_error(
+        self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]
+    ) -> web.StreamResponse:
         return routes.sms_error(call, row, detail, context)
 
     def on_status(self, message: Message) -> None:

@@ -51,7 +51,13 @@ SEED_ROWS: tuple[tuple[int, int, str, str, str], ...] = (
     (203, 403, "ERROR_IP_SUSPENDED", "This IP has been suspended.", "auth"),
     (204, 403, "ERROR_IP_NOT_ALLOWED", "This IP is not allowed.", "auth"),
     (205, 403, "ERROR_USER_BLOCKED", "User has been blocked.", "account"),
-    (206, 403, "ERROR_USER_TRIAL", "You are a trial member that can use the registered phone number only.", "recipient"),
+    (
+        206,
+        403,
+        "ERROR_USER_TRIAL",
+        "You are a trial member that can use the registered phone number only.",
+        "recipient",
+    ),
     (207, 403, "ERROR_API_KEY_DISABLED", "This API key has been disabled.", "auth"),
     (301, 404, "ERROR_NOT_FOUND", "Not Found.", "routing"),
     (302, 404, "ERROR_USER_NOT_FOUND", "User not found.", "account"),  # listed twice in the seed
@@ -96,7 +102,8 @@ OTP_ROWS = (
 
 ERRORS = ErrorTable(
     "thaibulksms",
-    [R(name, status, text, code=code, concerns=concerns) for code, status, name, text, concerns in SEED_ROWS] + list(OTP_ROWS),
+    [R(name, status, text, code=code, concerns=concerns) for code, status, name, text, concerns in SEED_ROWS]
+    + list(OTP_ROWS),
 )
 
 # Final lifecycle state -> (report ``status``, report ``error_message``) in delivery reports.

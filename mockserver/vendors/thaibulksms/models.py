@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.contracts import schemas as contracts
-from mockserver.core.clock import BANGKOK
 from mockserver.contracts.schemas import OperationContract
 from mockserver.core.bounded import Newest
+from mockserver.core.clock import BANGKOK
 from mockserver.core.errors import VendorError
-from mockserver.engine.services import Services
 from mockserver.core.store import Message, OtpRecord, RequestRecord
 from mockserver.core.textparts import count_parts
+from mockserver.engine.services import Services
 from mockserver.vendors.thaibulksms.errors import OTP_CODE_INVALID, OTP_INVALID_PARAMETER, OTP_TOKEN_EXPIRED
 
 VENDOR = "thaibulksms"

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow, VendorError
-from mockserver.http.vendor import Call, FORM_TYPE, VendorHandlers, json_response
+from mockserver.http.vendor import FORM_TYPE, Call, VendorHandlers, json_response
 from mockserver.vendors.thaibulksms.errors import OTP_INVALID_PARAMETER
 from mockserver.vendors.thaibulksms.models import Account, ThaiBulkSMSModel, normalize_msisdn, split_msisdn
 
@@ -69,7 +69,9 @@ async def read_fields(call: Call) -> dict[str, Any]:
 
 def _multipart(content_type: str, raw: bytes) -> dict[str, str]:
     try:
-        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+        message = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
+        )
         if not message.is_multipart():
             raise ValueError("not multipart")
         fields: dict[str, str] = {}
@@ -176,7 +178,9 @@ class Handlers(VendorHandlers):
         except VendorError as exc:
             if call.vendor.errors[exc.name].status != 400:
                 raise
-            raise VendorError(OTP_INVALID_PARAMETER, reason="The request body is not valid form data or JSON.") from None
+            raise VendorError(
+                OTP_INVALID_PARAMETER, reason="The request body is not valid form data or JSON."
+            ) from None
 
     async def otp_request(self, call: Call) -> web.Response:
         fields = await self._otp_fields(call)

@@ -127,18 +127,38 @@ class VoiceOtp(Vendor):
                 prefix=PREFIX,
                 hosts=("210.211.108.20:8080",),
                 operations=(
-                    Operation("otp_send", "POST", f"{BASE_PATH}/postSMS", h.post_sms, routes.code_error,
-                              "Place a voice call reading out a numeric code"),
-                    Operation("check_voice", "POST", f"{BASE_PATH}/checkVoice", h.check_voice, routes.code_error,
-                              "The state of a call: 27 ringing, 1 answered, 23 busy / no answer"),
-                    Operation("check_balance", "POST", f"{BASE_PATH}/checkBalance", h.check_balance,
-                              routes.balance_error, "The account's balance"),
+                    Operation(
+                        "otp_send",
+                        "POST",
+                        f"{BASE_PATH}/postSMS",
+                        h.post_sms,
+                        routes.code_error,
+                        "Place a voice call reading out a numeric code",
+                    ),
+                    Operation(
+                        "check_voice",
+                        "POST",
+                        f"{BASE_PATH}/checkVoice",
+                        h.check_voice,
+                        routes.code_error,
+                        "The state of a call: 27 ringing, 1 answered, 23 busy / no answer",
+                    ),
+                    Operation(
+                        "check_balance",
+                        "POST",
+                        f"{BASE_PATH}/checkBalance",
+                        h.check_balance,
+                        routes.balance_error,
+                        "The account's balance",
+                    ),
                 ),
                 render_error=routes.code_error,
             ),
         )
 
-    def render_error(self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]) -> web.StreamResponse:
+    def render_error(
+        self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]
+    ) -> web.StreamResponse:
         return routes.code_error(call, row, detail, context)
 
     def sample_send(self, recipient: str, text: str = "123456") -> SampleRequest:

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.core.config import ConfigError
 from mockserver.core.bounded import Newest
+from mockserver.core.config import ConfigError
 from mockserver.core.errors import VendorError
-from mockserver.engine.services import Services
 from mockserver.core.store import DELIVERED, FINAL_STATES, Message, OtpRecord, RequestRecord
+from mockserver.engine.services import Services
 from mockserver.vendors.voiceotp.errors import VOICE_ANSWERED, VOICE_FAILED, VOICE_PENDING
 
 VENDOR = "voiceotp"
@@ -194,7 +194,9 @@ class VoiceOtpModel:
             recent.popitem(last=False)
         return (account.username, phone, code) in recent
 
-    def accept(self, account: Account, phone: str, sender: str, code: str, request: RequestRecord, remote: str | None) -> Message:
+    def accept(
+        self, account: Account, phone: str, sender: str, code: str, request: RequestRecord, remote: str | None
+    ) -> Message:
         """Charge the call, journal it, register the OTP and start the call's lifecycle."""
         services = self.services
         now = services.clock.now()
