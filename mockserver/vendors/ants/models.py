@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import re
 import string
 from collections import deque
@@ -22,6 +21,7 @@ from typing import Any
 from mockserver.core.bounded import Newest
 from mockserver.core.clock import BANGKOK
 from mockserver.core.errors import VendorError
+from mockserver.core.secrets import same
 from mockserver.core.store import FINAL_STATES, Message, OtpRecord, RequestRecord
 from mockserver.core.textparts import count_parts
 from mockserver.engine.services import Services
@@ -209,7 +209,7 @@ class AntsModel:
             except (binascii.Error, UnicodeDecodeError):
                 user, password = "", ""
             found = self.accounts.get(user)
-            if found is not None and hmac.compare_digest(found.password.encode(), password.encode()):
+            if found is not None and same(password, found.password):
                 account = found
         if account is None:
             raise VendorError("AUTHENTICATION_FAILED")
@@ -482,7 +482,7 @@ class AntsModel:
             outcome["isExprCode"] = True
             return outcome
         record.attempts += 1
-        if code.strip() == record.code:
+        if same(code.strip(), record.code):
             record.verified = True
             outcome["result"] = True
             return outcome

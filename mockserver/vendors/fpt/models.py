@@ -21,6 +21,7 @@ from typing import Any
 from mockserver.core.bounded import Newest
 from mockserver.core.clock import HO_CHI_MINH
 from mockserver.core.errors import VendorError
+from mockserver.core.secrets import same
 from mockserver.core.store import ACCEPTED, CANCELLED, SCHEDULED, Message, RequestRecord
 from mockserver.core.textparts import count_parts
 from mockserver.engine.services import Services
@@ -240,7 +241,7 @@ class FptModel:
         account = self.accounts.get(client_id) if isinstance(client_id, str) else None
         if account is None or not isinstance(secret, str):
             raise VendorError("INVALID_CLIENT")
-        if not hmac.compare_digest(secret.encode("utf-8"), account.client_secret.encode("utf-8")):
+        if not same(secret, account.client_secret):
             raise VendorError("INVALID_CLIENT")
         return account
 
@@ -284,7 +285,7 @@ class FptModel:
         if parts is None:
             return "INVALID_TOKEN"
         token_id, mac = parts
-        if any(hmac.compare_digest(mac, sign(token_id, a.client_secret)) for a in self.accounts.values()):
+        if any(same(mac, sign(token_id, a.client_secret)) for a in self.accounts.values()):
             return "INVALID_TOKEN"
         return "TOKEN_ALTERED"
 

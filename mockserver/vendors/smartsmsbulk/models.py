@@ -14,6 +14,7 @@ from typing import Any
 
 from mockserver.core.bounded import Newest
 from mockserver.core.errors import VendorError
+from mockserver.core.secrets import same
 from mockserver.core.store import FINAL_STATES, Message, OtpRecord, RequestRecord
 from mockserver.core.textparts import count_parts
 from mockserver.engine.services import Services
@@ -114,7 +115,7 @@ class SmartSMSBulkModel:
         if as_int(body.get("partnerId")) != account.partner_id:
             raise VendorError("INVALID_PARTNER")
         given = body.get("chksum")
-        if not isinstance(given, str) or given.lower() != checksum(operation, body, account.api_key):
+        if not isinstance(given, str) or not same(given.lower(), checksum(operation, body, account.api_key)):
             raise VendorError("INVALID_CHECKSUM")
         return account
 
@@ -258,7 +259,7 @@ class SmartSMSBulkModel:
         if record.expires_at is not None and self.services.clock.now() >= record.expires_at:
             raise VendorError("OTP_EXPIRED")
         record.attempts += 1
-        if isinstance(code, bool) or not isinstance(code, str | int) or str(code) != record.code:
+        if isinstance(code, bool) or not isinstance(code, str | int) or not same(str(code), record.code):
             raise VendorError("OTP_NOT_VALID")
         record.verified = True
 

@@ -22,6 +22,7 @@ from mockserver.contracts.schemas import OperationContract
 from mockserver.core.bounded import Newest
 from mockserver.core.clock import BANGKOK
 from mockserver.core.errors import VendorError
+from mockserver.core.secrets import same
 from mockserver.core.store import Message, OtpRecord, RequestRecord
 from mockserver.core.textparts import count_parts
 from mockserver.engine.services import Services
@@ -264,7 +265,7 @@ class ThaiBulkSMSModel:
     # -- who is calling ------------------------------------------------------------------------
     def authenticate(self, api_key: str | None, api_secret: str | None) -> Account:
         account = self.accounts.get(api_key) if api_key is not None else None
-        if account is None or api_secret != account.api_secret:
+        if account is None or not same(api_secret, account.api_secret):
             raise VendorError("ERROR_AUTHENTICATION_FAILED")
         return account
 
@@ -409,7 +410,7 @@ class ThaiBulkSMSModel:
             if not isinstance(value, str) or not value:
                 raise VendorError(OTP_INVALID_PARAMETER, reason=f"{name} is required.")
         app = self.otp_apps.get(key)
-        if app is None or app.secret != secret:
+        if app is None or not same(secret, app.secret):
             raise VendorError(OTP_INVALID_PARAMETER, reason="key or secret is invalid.")
         return app
 
@@ -469,6 +470,6 @@ class ThaiBulkSMSModel:
         if record.expires_at is not None and self.services.clock.now() >= record.expires_at:
             raise VendorError(OTP_TOKEN_EXPIRED)
         record.attempts += 1
-        if pin.strip() != record.code:
+        if not same(pin.strip(), record.code):
             raise VendorError(OTP_CODE_INVALID)
         record.verified = True

@@ -16,6 +16,7 @@ from typing import Any
 from mockserver.core.bounded import Newest
 from mockserver.core.config import ConfigError
 from mockserver.core.errors import VendorError
+from mockserver.core.secrets import same
 from mockserver.core.store import DELIVERED, FINAL_STATES, Message, OtpRecord, RequestRecord
 from mockserver.engine.services import Services
 from mockserver.vendors.voiceotp.errors import VOICE_ANSWERED, VOICE_FAILED, VOICE_PENDING
@@ -153,7 +154,7 @@ class VoiceOtpModel:
         """username, pass and key must all match one account: -1 otherwise (missing ones too)."""
         username = body.get("username")
         account = self.accounts.get(username) if isinstance(username, str) else None
-        if account is None or body.get("pass") != account.password or body.get("key") != account.key:
+        if account is None or not same(body.get("pass"), account.password) or not same(body.get("key"), account.key):
             raise VendorError("USER_NOT_FOUND")
         return account
 
