@@ -30,6 +30,9 @@ log = logging.getLogger("mockserver.clock")
 
 _DURATION = re.compile(r"^\s*(?P<n>-?\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+# The latest instant the clock may read: 9999-12-30T00:00:00Z, a day before the last one ``datetime``
+# can show in any zone. Past it every timestamp the vendors format would overflow: refused.
+LATEST = 253402128000.0
 
 
 def parse_duration(value: str | int | float) -> float:
@@ -101,6 +104,8 @@ class Clock:
         self._stamp = ""
         self._offset = 0.0 if start is None else start - real
         self._frozen_at: float | None = (start if start is not None else real) if frozen else None
+        # The start-up state that :meth:`reset` restores: running with this offset, or frozen here.
+        self._initial = (self._offset, self._frozen_at)
         # Heap entries (due, seq, target, arg): ``target(arg)`` for :meth:`schedule`; for
         # :meth:`call_at` the target is a :class:`Timer` and ``arg`` is ``_TIMER``.
         self._timers: list[tuple[float, int, Any, Any]] = []
@@ -145,6 +150,8 @@ class Clock:
             raise ValueError("the clock only moves forward")
         if self._firing:
             raise ValueError("the clock cannot be moved from inside a timer")
+        if self.now() + seconds > LATEST:
+            raise ValueError("the clock cannot move past 9999-12-30T00:00:00Z")
         if self._frozen_at is not None:
             self._frozen_at += seconds
         else:
@@ -221,6 +228,18 @@ class Clock:
             if arg is _TIMER:
                 target.cancel()
         self._timers.clear()
+        self._arm()
+
+    def reset(self) -> None:
+        """Back to the start-up state: every timer dropped, and the time as at start-up (running
+        on real time with the start-up offset, or frozen at the start-up instant), so that time
+        moved by one test does not leak into the next (``POST /_mock/reset``)."""
+        for _, _, target, arg in self._timers:
+            if arg is _TIMER:
+                target.cancel()
+        self._timers.clear()
+        self._offset, self._frozen_at = self._initial
+        self._stamp_key = None
         self._arm()
 
     def _fire_due(self, now: float) -> int:

@@ -38,15 +38,19 @@ class YamlSyntaxError(ValueError):
 
 
 def loads(text: str, source: str = "<string>") -> Located:
+    # Constructing is inside the try too: a tag the safe loader does not know (``!!python/object``,
+    # ``!custom``) or bad ``!!binary`` data is the document's error, with its position.
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            return Located(None, {(): (1, 1)}, source)
+        data = yaml.SafeLoader(text).construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlSyntaxError(source, line, col, str(exc.problem or exc)) from None
-    if node is None:
-        return Located(None, {(): (1, 1)}, source)
-    data = yaml.SafeLoader(text).construct_document(node)
+    except RecursionError:
+        raise YamlSyntaxError(source, 1, 1, "nested too deeply") from None
     marks: dict[PathKey, tuple[int, int]] = {}
     _walk(node, (), marks)
     return Located(data, marks, source)

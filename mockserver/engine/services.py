@@ -92,8 +92,9 @@ class Services:
 
     def reset(self) -> None:
         """Back to the start-up state: journals emptied, balances and OTPs as configured,
-        the start-up scenario, the random sequence restarted."""
-        self.clock.clear()
+        the start-up scenario, the random sequence restarted, the clock as at start-up (its
+        timers dropped; real time again, or frozen at the start-up instant)."""
+        self.clock.reset()
         self.callbacks.reset()
         self.store.clear()
         self.rng.reset()

@@ -39,14 +39,18 @@ def _float(value: str | None, name: str) -> float | None:
 
 
 def _int(value: str | None, name: str, default: int | None = None) -> int | None:
+    """A positive integer query value (``limit``), or ``default`` when absent."""
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
+        number = 0
+    if number <= 0:
         raise web.HTTPBadRequest(
-            text=f'{{"error": "{name} must be an integer"}}', content_type="application/json"
-        ) from None
+            text=f'{{"error": "{name} must be a positive integer"}}', content_type="application/json"
+        )
+    return number
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
@@ -54,7 +58,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         data = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply for json.loads
         raise web.HTTPBadRequest(text='{"error": "body is not valid JSON"}', content_type="application/json") from None
     if not isinstance(data, dict):
         raise web.HTTPBadRequest(text='{"error": "body must be a JSON object"}', content_type="application/json")
@@ -201,7 +205,7 @@ def admin_app(services: Services) -> web.Application:
 
     @routes.get("/requests")
     async def requests(request: web.Request) -> web.Response:
-        limit = _int(request.query.get("limit"), "limit", 1000) or 1000
+        limit = _int(request.query.get("limit"), "limit", 1000)
         vendor = request.query.get("vendor")
         entries = [r.to_dict() for r in reversed(store.requests) if not vendor or r.vendor == vendor][:limit]
         return json_response({"requests": entries, "count": len(entries)})
@@ -251,8 +255,12 @@ def admin_app(services: Services) -> web.Application:
             return _error(400, str(exc))
         return json_response({**_clock_state(services), "fired": fired})
 
-    app = web.Application()
+    from mockserver.inspection.guard import AdminGuard, json_errors
+
+    guard = AdminGuard.from_config(services.config.section("admin"))  # Host, Origin, token: see guard.py
+    app = web.Application(middlewares=[json_errors, guard.middleware()])
     app.add_routes(routes)
+    guard.add_routes(app)  # POST /_mock/events/ticket
     from mockserver.inspection.scenario_api import register
 
     register(app, services.scenarios)  # /_mock/scenario: GET, PUT, POST rules, DELETE rules/{id}

@@ -28,7 +28,9 @@ def add_routes(app: web.Application, services: Services) -> None:
         try:
             limit = int(q.get("limit") or 1000)
         except ValueError:
-            return json_response({"error": "limit must be an integer"}, status=400)
+            limit = 0
+        if limit <= 0:
+            return json_response({"error": "limit must be a positive integer"}, status=400)
         out = []
         for v in checker.violations:
             if q.get("vendor") and v.vendor != q["vendor"]:
@@ -38,7 +40,7 @@ def add_routes(app: web.Application, services: Services) -> None:
             if q.get("request_id") and v.request_id != q["request_id"]:
                 continue
             out.append(v.to_dict())
-        out = out[-limit:] if limit > 0 else []
+        out = out[-limit:]
         return json_response(
             {"strict": checker.describe(), "violations": out, "count": len(out), "total": checker.total}
         )

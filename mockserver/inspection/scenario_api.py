@@ -49,7 +49,7 @@ async def _body(request: web.Request) -> tuple[Any, str]:
     if request.content_type in JSON_TYPES:
         try:
             return json.loads(text), "json"
-        except ValueError:
+        except (ValueError, RecursionError):
             raise web.HTTPBadRequest(
                 text='{"error": "body is not valid JSON"}', content_type="application/json"
             ) from None
