@@ -96,8 +96,21 @@ SERVE_OPTIONS = (
         False,
         "exit 1 at shutdown when any contract violation was recorded (implies --strict unless the config marks vendors or accounts strict)",
     ),
+    Option(
+        "--admin-token",
+        "MOCKSERVER_ADMIN_TOKEN",
+        str,
+        None,
+        "every /_mock/ request then needs Authorization: Bearer <token> (config admin.token)",
+    ),
+    Option("--header-timeout", "MOCKSERVER_HEADER_TIMEOUT", float, None, "seconds to send a request head (default 10)"),
+    Option("--body-timeout", "MOCKSERVER_BODY_TIMEOUT", float, None, "seconds to send a request body (default 30)"),
+    Option("--keepalive-timeout", "MOCKSERVER_KEEPALIVE_TIMEOUT", float, None, "idle keep-alive seconds (default 15)"),
+    Option("--max-connections", "MOCKSERVER_MAX_CONNECTIONS", int, None, "open connections at most (default 1000)"),
 )
 BOOLEAN_FLAGS = ("--quiet", "--strict", "--fail-on-violation")
+# serve options that land in the config's server: section (where the file may set them too)
+SERVER_LIMITS = ("journal_size", "header_timeout", "body_timeout", "keepalive_timeout", "max_connections")
 
 
 def _dest(option: Option) -> str:
@@ -180,6 +193,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "--url", help="base URL (default: from MOCKSERVER_HOST and MOCKSERVER_PORT, else 127.0.0.1:8080)"
     )
     health.add_argument("--timeout", type=float, default=3.0)
+    health.add_argument("--admin-token", help="the server's admin token (default: MOCKSERVER_ADMIN_TOKEN)")
 
     show = subs["config"] = sub.add_parser("config", help="print the effective config")
     show.add_argument("--config", type=Path)
@@ -300,8 +314,17 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     _setup_logging(args.log_format, args.quiet)
     config = _load_config(args.config)
-    if args.journal_size is not None:
-        config.data.setdefault("server", {})["journal_size"] = args.journal_size
+    for name in SERVER_LIMITS:
+        if getattr(args, name) is not None:
+            config.data.setdefault("server", {})[name] = getattr(args, name)
+    if args.admin_token:
+        config.data.setdefault("admin", {})["token"] = args.admin_token
+    if not (config.section("admin").get("token") or _loopback(args.host)):
+        print(
+            f"mockserver: warning: serving on {args.host} without an admin token: anyone who can reach this "
+            "address can read OTP codes and reset the mock through /_mock/ (set --admin-token)",
+            file=sys.stderr,
+        )
     from mockserver.app import create_app
     from mockserver.engine.scenarios import ScenarioError
 
@@ -360,26 +383,23 @@ def _violations_exit(app) -> int:
     return 1
 
 
+def _loopback(host: str) -> bool:
+    from mockserver.inspection.guard import is_loopback
+
+    return is_loopback(host.lower())
+
+
 async def _run(app, host: str, port: int) -> None:
-    from aiohttp import web
+    from mockserver.app import SERVICES, mounted_urls
+    from mockserver.http.edge import EdgeSettings, serve
 
-    from mockserver.app import mounted_urls
-
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    try:
-        await site.start()
-    except OSError:
-        await runner.cleanup()
-        raise
-    from mockserver.app import SERVICES
+    listener = await serve(app, host, port, EdgeSettings.from_config(app[SERVICES].config.section("server")))
     from mockserver.core.tuning import collect_periodically, settle_gc
 
     settle_gc()
     store = app[SERVICES].store
     collector = asyncio.get_running_loop().create_task(collect_periodically(lambda: store.requests_seen))
-    bound = runner.addresses[0][1] if runner.addresses else port
+    bound = listener.port
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{bound}"
     lines = [f"sms-mockserver listening on {base}"]
@@ -402,10 +422,10 @@ async def _run(app, host: str, port: int) -> None:
     print("\n".join(lines), flush=True)
     await stop.wait()
     collector.cancel()
-    await _shutdown(app, runner, loop, signals)
+    await _shutdown(app, listener, loop, signals)
 
 
-async def _shutdown(app, runner, loop, signals) -> None:
+async def _shutdown(app, listener, loop, signals) -> None:
     """Stop taking requests, give pending callbacks their grace period, log what is left.
 
     A second SIGINT/SIGTERM during the grace period cuts it short (the pending callbacks are
@@ -430,7 +450,7 @@ async def _shutdown(app, runner, loop, signals) -> None:
             loop.add_signal_handler(sig, hurry)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
             pass
-    await runner.cleanup()  # runs app.on_cleanup: the dispatcher's stop() with its grace period
+    await listener.close()  # the runner's cleanup runs app.on_cleanup: the dispatcher's stop() with its grace
     counts = dispatcher.counts()
     print(
         "sms-mockserver stopped: callbacks "
@@ -618,8 +638,10 @@ def _health(args: argparse.Namespace) -> int:
         port = os.environ.get("MOCKSERVER_PORT") or "8080"
         url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     target = url.rstrip("/") + "/_mock/health"
+    token = args.admin_token or os.environ.get("MOCKSERVER_ADMIN_TOKEN")
+    request = urllib.request.Request(target, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(target, timeout=args.timeout) as response:
+        with urllib.request.urlopen(request, timeout=args.timeout) as response:
             data = json.loads(response.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         print(f"unhealthy: {target}: {getattr(exc, 'reason', exc)}", file=sys.stderr)

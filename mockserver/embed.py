@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import os
 import tempfile
 import threading
@@ -38,10 +39,11 @@ from aiohttp import web
 
 from mockserver.app import SERVICES, create_app
 from mockserver.core.clock import parse_duration, parse_instant
-from mockserver.core.config import Config
+from mockserver.core.config import Config, load_config
 from mockserver.core.yamlfile import Located, YamlSyntaxError, loads
 from mockserver.engine.scenarios import Rule, ScenarioError, validate
 from mockserver.engine.services import Services
+from mockserver.http.edge import EdgeSettings, Listener, serve
 
 T = TypeVar("T")
 
@@ -90,6 +92,19 @@ def _as_document(located: Located) -> Located:
         return located
     marks = {prefix + path: mark for path, mark in located.marks.items()}
     return Located({"rules": list(data)}, marks, located.source)
+
+
+def _with_admin_token(config: Any, token: str | None) -> Any:
+    """``config`` with ``admin.token`` set (as a dict or a copied :class:`Config`); as it was without a token."""
+    if token is None:
+        return config
+    if isinstance(config, dict):
+        return {**config, "admin": {**(config.get("admin") or {}), "token": token}}
+    loaded = (
+        load_config(config) if not isinstance(config, Config) else Config(copy.deepcopy(config.data), config.sources)
+    )
+    loaded.data.setdefault("admin", {})["token"] = token
+    return loaded
 
 
 class _StartupScenarios:
@@ -186,8 +201,10 @@ class MockServer:
         host: str = "127.0.0.1",
         port: int = 0,
         frozen_clock: bool = False,
+        admin_token: str | None = None,
     ) -> None:
-        self._config = dict(config) if isinstance(config, Mapping) else config
+        self._config = _with_admin_token(dict(config) if isinstance(config, Mapping) else config, admin_token)
+        self.admin_token = admin_token
         self._scenario = scenario
         self.seed = seed
         self.host = host
@@ -196,7 +213,7 @@ class MockServer:
         self.url = ""
         self.clock = MockClock(self)
         self.app: web.Application | None = None
-        self._runner: web.AppRunner | None = None
+        self._listener: Listener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -209,23 +226,16 @@ class MockServer:
             startup.cleanup()
 
     async def _serve(self, app: web.Application) -> None:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self.port = runner.addresses[0][1]
+        settings = EdgeSettings.from_config(app[SERVICES].config.section("server"))
+        self._listener = await serve(app, self.host, self.port, settings)
+        self.port = self._listener.port
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{host}:{self.port}"
 
     async def _shutdown(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
 
     def start(self) -> MockServer:
         """Start in a background thread with its own event loop (for sync code)."""
@@ -326,6 +336,11 @@ class MockServer:
         if found is None:
             raise KeyError(f"no vendor {vendor!r}; mounted: {', '.join(sorted(self.services.vendors))}")
         return f"{self.url}{found.mounts()[0].prefix}"
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """The header a call to this server's ``/_mock/`` needs (none without an admin token)."""
+        return {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
 
     @property
     def vendors(self) -> list[str]:

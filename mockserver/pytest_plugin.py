@@ -34,6 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("sms_mock_config", "sms-mockserver config file for the sms_mock fixture (relative to rootdir)")
     parser.addini("sms_mock_scenario", "sms-mockserver start-up scenario files (relative to rootdir)", type="args")
     parser.addini("sms_mock_seed", "seed for ids and codes of the sms_mock fixture (repeatable runs)")
+    parser.addini("sms_mock_admin_token", "admin token of the sms_mock server (/_mock/ then needs it)")
 
 
 def _rooted(config: pytest.Config, value: str) -> Path:
@@ -62,9 +63,19 @@ def sms_mock_seed(pytestconfig: pytest.Config) -> int | None:
 
 
 @pytest.fixture(scope="session")
-def sms_mock_server(sms_mock_config: Any, sms_mock_scenario: Any, sms_mock_seed: int | None) -> Iterator[MockServer]:
+def sms_mock_admin_token(pytestconfig: pytest.Config) -> str | None:
+    """The server's admin token (``sms_mock.admin_headers`` carries it for calls to /_mock/)."""
+    return pytestconfig.getini("sms_mock_admin_token") or None
+
+
+@pytest.fixture(scope="session")
+def sms_mock_server(
+    sms_mock_config: Any, sms_mock_scenario: Any, sms_mock_seed: int | None, sms_mock_admin_token: str | None
+) -> Iterator[MockServer]:
     """The session's server, not reset between tests (use ``sms_mock`` in tests)."""
-    with MockServer(config=sms_mock_config, scenario=sms_mock_scenario, seed=sms_mock_seed) as server:
+    with MockServer(
+        config=sms_mock_config, scenario=sms_mock_scenario, seed=sms_mock_seed, admin_token=sms_mock_admin_token
+    ) as server:
         yield server
 
 

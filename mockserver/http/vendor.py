@@ -12,6 +12,7 @@ body helpers that turn every malformed input into the vendor's own error.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -154,11 +155,16 @@ class Call:
 
     # -- body helpers: every malformed input becomes the vendor's own error ------------------
     async def raw(self) -> bytes:
+        """The whole body, within the server's ``body_timeout``: a client that sends it slower
+        gets the vendor's bad-body error and its connection is closed after the answer."""
         if self._raw is None:
             try:
-                self._raw = await self.request.read()
+                async with asyncio.timeout(self.vendor.body_timeout):
+                    self._raw = await self.request.read()
             except web.HTTPRequestEntityTooLarge:
                 raise VendorError(self.vendor.generic_errors[E.TOO_LARGE]) from None
+            except TimeoutError:  # aiohttp closes the connection after the answer: the body is unread
+                raise VendorError(self.vendor.generic_errors[E.BAD_BODY]) from None
         return self._raw
 
     async def record(self) -> RequestRecord:
@@ -200,11 +206,15 @@ class Call:
         raw = self._raw if self._raw is not None else await self.raw()
         try:
             data = _loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested ~10k deep
             raise VendorError(self.vendor.generic_errors[E.BAD_BODY]) from None
         if not isinstance(data, types):
             raise VendorError(self.vendor.generic_errors[E.BAD_BODY])
-        if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(data):
+        try:
+            lone = _SURROGATE_ESCAPE.search(raw) is not None and _has_lone_surrogate(data)
+        except RecursionError:  # parsed, but too deep to walk
+            lone = True
+        if lone:
             raise VendorError(self.vendor.generic_errors[E.BAD_BODY])
         return data
 
@@ -281,6 +291,8 @@ class Vendor:
     def __init__(self, services: Services, config: Mapping[str, Any]) -> None:
         self.services = services
         self.config = config
+        # Seconds a request has to send its body (config ``server.body_timeout``), read once.
+        self.body_timeout = float(services.config.section("server").get("body_timeout", 30))
         missing = set(E.GENERIC_KINDS) - set(self.generic_errors)
         if missing:
             raise TypeError(f"{self.name}: generic_errors lacks {sorted(missing)}")

@@ -88,4 +88,7 @@ def parse(raw: bytes) -> Any:
         raise XmlError(str(exc)) from None
     if len(root) == 0:  # <BALANCE/>: an empty request document
         return {} if not (root.text or "").strip() else root.text
-    return _read(root)
+    try:
+        return _read(root)
+    except RecursionError:  # elements nested thousands deep: expat parses them, the walk cannot
+        raise XmlError("elements nested too deeply") from None
