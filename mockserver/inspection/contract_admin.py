@@ -21,9 +21,6 @@ def add_routes(app: web.Application, services: Services) -> None:
 
     @routes.get("/violations")
     async def violations(request: web.Request) -> web.Response:
-        checker = services.contracts
-        if checker is None:
-            return json_response({"strict": False, "violations": [], "count": 0, "total": 0})
         q = request.query
         try:
             limit = int(q.get("limit") or 1000)
@@ -31,6 +28,9 @@ def add_routes(app: web.Application, services: Services) -> None:
             limit = 0
         if limit <= 0:
             return json_response({"error": "limit must be a positive integer"}, status=400)
+        checker = services.contracts
+        if checker is None:
+            return json_response({"strict": False, "violations": [], "count": 0, "total": 0})
         out = []
         for v in checker.violations:
             if q.get("vendor") and v.vendor != q["vendor"]:

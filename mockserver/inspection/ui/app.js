@@ -43,13 +43,29 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
-async function api(method, path, body) {
-  const init = { method, headers: {} };
+/* The admin token (when the server has one): asked once, kept for this tab's session only. */
+const TOKEN_KEY = "sms-mock-admin-token";
+function authHeaders() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { Authorization: "Bearer " + token } : {};
+}
+function askToken() {
+  const token = window.prompt("This mock server needs its admin token (--admin-token):");
+  if (token) sessionStorage.setItem(TOKEN_KEY, token.trim());
+  return !!token;
+}
+
+async function api(method, path, body, retried) {
+  const init = { method, headers: authHeaders() };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
   const resp = await fetch(API + path, init);
+  if (resp.status === 401 && !retried) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (askToken()) return api(method, path, body, true);
+  }
   let data = null;
   try { data = await resp.json(); } catch (_) { /* not JSON */ }
   if (!resp.ok) {
@@ -646,9 +662,20 @@ function onReset() {
 }
 
 /* ---------- live events ---------- */
-function connectEvents() {
+/* EventSource cannot send headers: with a token, a single-use ticket (POST, with the token)
+   goes in the URL instead, so the token itself never appears in one. A used ticket cannot
+   reconnect, so a lost stream is reopened here with a new ticket. */
+async function eventsUrl() {
+  if (!sessionStorage.getItem(TOKEN_KEY)) return API + "/events";
+  const { ticket } = await api("POST", "/events/ticket");
+  return API + "/events?ticket=" + encodeURIComponent(ticket);
+}
+
+async function connectEvents() {
   const live = $("live");
-  const es = new EventSource(API + "/events");
+  let url;
+  try { url = await eventsUrl(); } catch (err) { setTimeout(connectEvents, 2000); return; }
+  const es = new EventSource(url);
   const on = (name, fn) => es.addEventListener(name, (ev) => { try { fn(JSON.parse(ev.data)); } catch (err) { console.error(name, err); } });
   on("hello", (data) => {
     live.classList.add("on");
@@ -665,7 +692,11 @@ function connectEvents() {
   on("reset", () => { onReset(); loadScenario(); });
   on("resync", () => { loadStats(); loadMessages(); if (state.selected) scheduleDetail(); });
   on("clock", setClock);
-  es.onerror = () => { live.classList.remove("on"); live.textContent = "reconnecting…"; };
+  es.onerror = () => {
+    live.classList.remove("on");
+    live.textContent = "reconnecting…";
+    if (sessionStorage.getItem(TOKEN_KEY)) { es.close(); setTimeout(connectEvents, 1000); }
+  };
 }
 
 async function start() {
