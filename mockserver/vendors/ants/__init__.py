@@ -14,7 +14,7 @@ operation           method  path                answer
 ``otp_request``     POST    ``/otp/requestOTP`` ``{"otcId", "otpId", "referenceCode", "success"}``
 ``otp_resend``      POST    ``/otp/resendOTP``  the same
 ``otp_verify``      POST    ``/otp/verifyOTP``  ``{"otpId", "result", "isErrorCount", "isExprCode"}``
-``send_single``     POST    ``/sms/1/text/single``   old platform: ``{"bulkId"?, "messages": [{to, status, smsCount, messageId}]}``
+``send_single``     POST    ``/sms/1/text/single``   ``{"bulkId"?, "messages": [{to, status, smsCount, messageId}]}``
 ``send_multi``      POST    ``/sms/1/text/multi``    old platform, the same answer
 ``send_advanced``   POST    ``/sms/1/text/advanced`` old platform, the same answer
 ==================  ======  ==================  =====================================================
