@@ -153,6 +153,18 @@ async def ants_flow(client, services, callback: str) -> None:
     await client.post("/ants/otp/verifyOTP", headers=h, json={"otpId": otp_id, "otpCode": "x" + code})
     await client.post("/ants/otp/verifyOTP", headers=h, json={"otpId": otp_id, "otpCode": code})
     await client.post("/ants/otp/verifyOTP", headers=h, json={"otpId": otp_id, "otpCode": code})
+    # the old platform
+    await client.post("/ants/sms/1/text/single", headers=h, json={"from": "ANTS", "to": "66812345678", "text": "hi"})
+    await client.post(
+        "/ants/sms/1/text/multi",
+        headers=h,
+        json={"messages": [{"from": "ANTS", "to": ["66812345678", "0812"], "text": "a"}]},
+    )
+    await client.post(
+        "/ants/sms/1/text/advanced",
+        headers=h,
+        json={"bulkId": "b-1", "messages": [{"from": "ANTS", "destinations": [{"to": "66812345678"}], "text": "b"}]},
+    )
 
 
 async def voiceotp_flow(client, services, callback: str) -> None:
@@ -341,6 +353,8 @@ async def test_every_answer_fits_its_schema(aiohttp_client, make_app, receiver):
     for vendor in services.vendors.values():
         for mount in vendor.mounts():
             for op in mount.operations:
+                if contracts.operation(vendor, op.name).response_media == "application/xml":
+                    continue  # XML-only answers (ThaiBulkSMS legacy) are not schema-checked; their own tests parse them
                 assert outcomes.get((vendor.name, op.name)) == {"success", "error"}, (vendor.name, op.name)
     assert len(seen) > 500
 

@@ -34,7 +34,12 @@ async def test_describe_lists_the_demo_credentials(client):
     assert account["tokens"] == [
         {"access_token": "demo-fpt-access-token", "session_id": "abcde", "scope": "send_brandname_otp send_brandname"}
     ]
-    assert fpt["mounts"][0]["hosts"] == ["app.sms.fpt.net", "sandbox.sms.fpt.net"]
+    assert fpt["mounts"][0]["hosts"] == [
+        "app.sms.fpt.net",
+        "sandbox.sms.fpt.net",
+        "api01.sms.fpt.net",
+        "service.sms.fpt.net",
+    ]
 
 
 async def test_same_seed_same_ids(aiohttp_client, make_app):

@@ -14,7 +14,24 @@ operation           method  path                answer
 ``otp_request``     POST    ``/otp/requestOTP`` ``{"otcId", "otpId", "referenceCode", "success"}``
 ``otp_resend``      POST    ``/otp/resendOTP``  the same
 ``otp_verify``      POST    ``/otp/verifyOTP``  ``{"otpId", "result", "isErrorCount", "isExprCode"}``
+``send_single``     POST    ``/sms/1/text/single``   ``{"bulkId"?, "messages": [{to, status, smsCount, messageId}]}``
+``send_multi``      POST    ``/sms/1/text/multi``    old platform, the same answer
+``send_advanced``   POST    ``/sms/1/text/advanced`` old platform, the same answer
 ==================  ======  ==================  =====================================================
+
+The old platform (hosts ``api2.ants.co.th`` and ``api.ants.co.th``, also under ``/ants``) is in
+``oldplatform.py`` with its decisions; it shares accounts, credit, journal, lifecycle and delivery
+reports with ``/sms/send``. Every path is served on all three hosts.
+
+* **Flat send body** ``{"from", "destinations": [...], "text"}`` on ``/sms/send`` (without
+  ``messages[]``): refused, 400 ``messages is required``. The vendor's pages (English and Thai
+  "Send Message") define the body as ``bulkId`` + a ``messages`` array; what they relax is only
+  ``destinations`` (a single string instead of an array). A flat body is the old platform's
+  ``/sms/1/text/single`` shape (with ``to``), so a client posting it should use that URL; the mock
+  refuses it on ``/sms/send`` so that the integration's bug shows before production.
+* **E-coupon** (Get Campaign, Get Coupon, Create Coupon, E-Coupon Callback, E-Coupon Status Code) is
+  listed in the Thai table of contents only; no public copy of those pages could be found (searched
+  again for this issue: the vendor's site copies, public code). Nothing is built from guesses.
 
 Decisions where the documents are silent (ours unless marked):
 
@@ -108,7 +125,7 @@ from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
 from mockserver.core.store import FINAL_STATES, Message
 from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.ants import routes, xmlbody
+from mockserver.vendors.ants import oldplatform, routes, xmlbody
 from mockserver.vendors.ants.errors import ERRORS
 from mockserver.vendors.ants.models import XML_CT, AntsModel
 
@@ -133,10 +150,11 @@ class Ants(Vendor):
 
     def build_mounts(self) -> Sequence[Mount]:
         h = routes.Handlers(self)
+        old = oldplatform.OldPlatformHandlers(self)
         return (
             Mount(
                 prefix="/ants",
-                hosts=("api-service.ants.co.th",),
+                hosts=("api-service.ants.co.th", *oldplatform.OLD_HOSTS),
                 operations=(
                     Operation("send_sms", "POST", "/sms/send", h.send, summary="Send SMS to up to 500 numbers"),
                     Operation("loginfo", "GET", "/sms/loginfo", h.loginfo, summary="Message logs of the last 48 hours"),
@@ -146,6 +164,13 @@ class Ants(Vendor):
                     Operation("otp_request", "POST", "/otp/requestOTP", h.request_otp, summary="Send an OTP"),
                     Operation("otp_resend", "POST", "/otp/resendOTP", h.resend_otp, summary="Send a new OTP code"),
                     Operation("otp_verify", "POST", "/otp/verifyOTP", h.verify_otp, summary="Check an OTP code"),
+                    Operation("send_single", "POST", oldplatform.SINGLE, old.single, summary="Old platform: one text"),
+                    Operation(
+                        "send_multi", "POST", oldplatform.MULTI, old.multi, summary="Old platform: several texts"
+                    ),
+                    Operation(
+                        "send_advanced", "POST", oldplatform.ADVANCED, old.advanced, summary="Old platform: full send"
+                    ),
                 ),
                 render_error=routes.render_error,
             ),

@@ -1,5 +1,8 @@
 """FPT SMS Brandname (Vietnam): ``app.sms.fpt.net`` / ``sandbox.sms.fpt.net``, mounted at ``/fpt``.
 
+Also on ``api01.sms.fpt.net`` (the production host public clients call) and ``service.sms.fpt.net``
+(an older one): the same paths on every host, so a client needs only its base URL (or Host) changed.
+
 Source: the vendor's API document (``seeds/fpt-sms-brandname-api.txt``, 2016) and the FPT section
 of the vendor notes. Operations (all ``POST``, JSON bodies):
 
@@ -44,8 +47,13 @@ OAuth2 tokens (``/oauth2/token``)
     client_secret, id)))``. An unknown token is 1011; a token-shaped string whose MAC no client
     secret made is 1012 (altered); a well-signed token we no longer know (issued before
     ``/_mock/reset``) is 1011.
-  * A token is bound to its ``session_id`` (another session_id: 1011) and its scopes (an API whose
-    scope it lacks: 1010). ``access_token`` in the body wins over ``Authorization: Bearer``.
+  * A token is bound to its scopes (an API whose scope it lacks: 1010) but, by default, not to its
+    ``session_id``: public clients request the token with one session_id and call the APIs with
+    another (a fixed string, or a new random value per call), and the seed's own examples do the
+    same (token ``789dC48b88e54f58ece5939f14a``, push ``abcde``), so the real service evidently
+    accepts any. ``session_id`` stays required (missing or empty: 1001). The strict binding (another
+    session_id than the token request's: 1011) is an opt-in account flag ``bind_session_id: true``
+    for teams that want to catch it. ``access_token`` in the body wins over ``Authorization: Bearer``.
   * The demo account carries a pre-issued token that never expires (``demo-fpt-access-token``,
     session_id ``abcde``, both scopes), so one request is enough to try the API; configs may list
     such tokens under ``accounts[].tokens`` (``expires_at`` optional).
@@ -56,8 +64,10 @@ push-brandname-otp / push-brandname-international
     ``dGVzdCB0aW4gbmjhuq9u``) is 1014. At most 10 SMS parts (our limit). The answer's ``Message``
     is the decoded text, as the seed's example shows.
   * ``BrandName`` must be one of the account's (2513); checked before the phone.
-  * ``Phone`` ``84`` or ``0`` + 9 digits (a JSON number is taken too) whose prefix is in the telco
-    table (``telcos.py``); anything else, ``+84`` included, is 1014. Answered as ``84xxx``.
+  * ``Phone`` ``84``, ``0`` or ``+84`` + 9 digits, or the 9 digits alone (the national number
+    without its 0: clients that strip ``+84``); a JSON number is taken too; its prefix must be in the
+    telco table (``telcos.py``). Anything else is 1014. Answered as ``84xxx``. The same formats
+    hold for each number of ``PhoneList``.
     push-brandname-international takes a non-Vietnamese number with its country code (``+``
     optional, 8-15 digits); a Vietnamese one there is 1014; its ``Telco`` is ``international``.
     Both need the ``send_brandname_otp`` scope.
@@ -140,7 +150,7 @@ class Fpt(Vendor):
         return (
             Mount(
                 prefix="/fpt",
-                hosts=("app.sms.fpt.net", "sandbox.sms.fpt.net"),
+                hosts=("app.sms.fpt.net", "sandbox.sms.fpt.net", "api01.sms.fpt.net", "service.sms.fpt.net"),
                 operations=(
                     Operation("token", "POST", "/oauth2/token", h.token, summary="OAuth2 client_credentials token"),
                     Operation(

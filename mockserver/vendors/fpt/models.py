@@ -39,7 +39,8 @@ DEFAULT_FIRST_CAMPAIGN_ID = 636  # the seed's CampaignCode starts with base64("6
 MAX_PARTS = 10  # our decision: a longer text is 1014
 MAX_TOKENS = 100_000  # issued tokens kept; the oldest are forgotten first (then 1011)
 
-VN_PHONE = re.compile(r"^(?:84|0)(\d{9})$")
+# 84xxx, 0xxx, +84xxx, or the 9-digit national number without its 0 (clients that strip ``+84``)
+VN_PHONE = re.compile(r"^(?:\+84|84|0)?(\d{9})$")
 INTL_PHONE = re.compile(r"^\+?((?!84)[1-9]\d{7,14})$")
 SCHEDULE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 SCHEDULE_FORMAT = "%Y-%m-%d %H:%M"
@@ -61,6 +62,7 @@ class Account:
     brandnames: frozenset[str]
     partner_id: str
     expires_in: int
+    bind_session_id: bool = False  # opt-in: a token only works with the session_id it was issued for
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,8 @@ def as_phone_text(value: Any) -> str | None:
 
 
 def normalize_vn(value: Any) -> tuple[str, str] | None:
-    """(``84xxxxxxxxx``, telco) of a Vietnamese mobile number given as 84xxx or 0xxx, else None."""
+    """(``84xxxxxxxxx``, telco) of a Vietnamese mobile number given as 84xxx, 0xxx, +84xxx or the
+    nine national digits without the 0, else None."""
     text = as_phone_text(value)
     m = VN_PHONE.match(text) if text is not None else None
     if m is None:
@@ -216,6 +219,7 @@ class FptModel:
                 brandnames=frozenset(a.get("brandnames", [])),
                 partner_id=str(a.get("partner_id", "")),
                 expires_in=int(a.get("expires_in", DEFAULT_EXPIRES_IN)),
+                bind_session_id=bool(a.get("bind_session_id", False)),
             )
             self.accounts[account.client_id] = account
             for t in a.get("tokens", []):
@@ -264,7 +268,9 @@ class FptModel:
 
     def authorize(self, value: Any, session_id: Any, scope: str) -> Token:
         """The token of an API call: required fields (1001), known (1011) and intact (1012),
-        not expired (1013), issued for this session_id (1011) and this API's scope (1010)."""
+        not expired (1013), for this API's scope (1010); issued for this session_id (1011) only when
+        the account opts in with ``bind_session_id`` (public clients and the seed's own examples
+        send another session_id than the token request's, so the real service cannot bind them)."""
         if value is None or nonempty_str(session_id) is None:
             raise VendorError("INVALID_REQUEST")
         token = self.tokens.get(value) if isinstance(value, str) else None
@@ -272,7 +278,7 @@ class FptModel:
             raise VendorError(self._why_unknown(value))
         if token.expires_at is not None and self.services.clock.now() >= token.expires_at:
             raise VendorError("TOKEN_EXPIRED")
-        if session_id != token.session_id:
+        if token.account.bind_session_id and session_id != token.session_id:
             raise VendorError("INVALID_TOKEN")
         if scope not in token.scopes:
             raise VendorError("INSUFFICIENT_SCOPE")

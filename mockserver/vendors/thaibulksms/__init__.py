@@ -10,6 +10,9 @@ section of the vendor notes. Two mounts:
   ``key`` and ``secret`` in the body: ``otp_request`` ``POST /v2/otp/request``, ``otp_verify``
   ``POST /v2/otp/verify``, ``otp_request_v1`` ``POST /v1/otp/request``, ``otp_verify_v1``
   ``POST /v1/otp/verify``.
+* Legacy API, real host ``www.thaibulksms.com``, mock prefix ``/thaibulksms-legacy``, ``username``
+  and ``password`` in the form: ``legacy_send_sms`` ``POST /sms_api.php``, XML answers; its
+  decisions are in ``legacy.py``.
 
 Decisions where the document is silent (the vendor notes' and ours):
 
@@ -131,7 +134,7 @@ from mockserver.core.clock import BANGKOK
 from mockserver.core.errors import ErrorRow
 from mockserver.core.store import FINAL_STATES, SENT, Message
 from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.thaibulksms import routes
+from mockserver.vendors.thaibulksms import legacy, routes
 from mockserver.vendors.thaibulksms.errors import DR_STATUS, ERRORS
 from mockserver.vendors.thaibulksms.models import ThaiBulkSMSModel
 
@@ -193,6 +196,21 @@ class ThaiBulkSMS(Vendor):
                 ),
                 render_error=v2,
             ),
+            Mount(
+                prefix=legacy.LEGACY_PREFIX,
+                hosts=legacy.LEGACY_HOSTS,
+                operations=(
+                    Operation(
+                        legacy.OPERATION,
+                        "POST",
+                        legacy.LEGACY_PATH,
+                        legacy.LegacyHandlers(self).send_sms,
+                        legacy.legacy_error,
+                        "Send SMS, legacy API (form with username/password, XML answer)",
+                    ),
+                ),
+                render_error=legacy.legacy_error,
+            ),
         )
 
     def render_error(
@@ -240,7 +258,13 @@ class ThaiBulkSMS(Vendor):
     def describe(self) -> dict[str, Any]:
         return {
             "accounts": [
-                {"api_key": a.api_key, "api_secret": a.api_secret, "senders": list(a.senders), "credit": dict(a.credit)}
+                {
+                    "api_key": a.api_key,
+                    "api_secret": a.api_secret,
+                    "senders": list(a.senders),
+                    "credit": dict(a.credit),
+                    **({"username": a.username, "password": a.password} if a.username else {}),
+                }
                 for a in self.model.accounts.values()
             ],
             "otp_apps": [{"key": o.key, "secret": o.secret} for o in self.model.otp_apps.values()],

@@ -67,6 +67,8 @@ class Account:
     allowed_ips: frozenset[str] | None = None
     suspended_ips: frozenset[str] = frozenset()
     configuration_error: bool = False
+    username: str | None = None  # legacy API (sms_api.php) credentials
+    password: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,8 @@ def _account(a: Mapping[str, Any]) -> Account:
         allowed_ips=frozenset(allowed) if allowed is not None else None,
         suspended_ips=frozenset(a.get("suspended_ips") or ()),
         configuration_error=bool(a.get("configuration_error", False)),
+        username=a.get("username"),
+        password=a.get("password"),
     )
 
 
@@ -268,6 +272,15 @@ class ThaiBulkSMSModel:
         if account is None or not same(api_secret, account.api_secret):
             raise VendorError("ERROR_AUTHENTICATION_FAILED")
         return account
+
+    def authenticate_legacy(self, username: Any, password: Any) -> Account:
+        """The account of a legacy ``sms_api.php`` call: its ``username`` and ``password``."""
+        for account in self.accounts.values():
+            if account.username is not None and username == account.username:
+                if isinstance(password, str) and password == account.password:
+                    return account
+                break
+        raise VendorError("ERROR_AUTHENTICATION_FAILED")
 
     def check_access(self, account: Account, ip: str | None) -> None:
         """The account flags of the config: key state, user state, IP rules, configuration."""
@@ -369,7 +382,9 @@ class ThaiBulkSMSModel:
     def new_message_id(self) -> str:
         return self.services.rng.token(MESSAGE_ID_LENGTH, ID_ALPHABET)
 
-    def accept(self, account: Account, req: SendRequest, request: RequestRecord | None) -> list[Message]:
+    def accept(
+        self, account: Account, req: SendRequest, request: RequestRecord | None, operation: str = "send_sms"
+    ) -> list[Message]:
         """Charge per recipient per part (all or nothing), journal each message, start delivery."""
         total = req.parts * len(req.numbers)
         if account.credit[req.force] < total:
@@ -384,7 +399,7 @@ class ThaiBulkSMSModel:
         }
         return [
             self._journal(
-                operation="send_sms",
+                operation=operation,
                 account=account.api_key,
                 recipient=number,
                 text=req.text,
