@@ -138,7 +138,7 @@ def test_the_shortcut_is_used_where_the_tests_below_look():
     assert "thaibulksms/send_sms/accepts" in [name for name, _ in IN_USE]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_same_verdict_as_jsonschema_on_the_schemas_in_use(data):
     for _, schema in IN_USE:

@@ -197,6 +197,7 @@ def resolve(argv: list[str], image: Path) -> list[str]:
     return [str(image / argv[0]), *argv[1:]]
 
 
+@pytest.mark.slow  # builds and runs the image
 def test_cmd_serves_passes_the_healthcheck_and_stops_on_sigterm(image: Path, tmp_path: Path) -> None:
     env, config_dir, _ = container(image, tmp_path)
     served = start_serve(resolve(exec_form("CMD"), image), env=env, cwd=config_dir)
@@ -226,6 +227,7 @@ def test_cmd_serves_passes_the_healthcheck_and_stops_on_sigterm(image: Path, tmp
     assert "mockserver.access" in err  # the access log goes to the container's log
 
 
+@pytest.mark.slow  # builds and runs the image
 def test_mounted_config_and_scenarios(image: Path, tmp_path: Path) -> None:
     env, config_dir, scenarios_dir = container(
         image, tmp_path, MOCKSERVER_CONFIG="/config/config.yaml", MOCKSERVER_SCENARIO="outage"
@@ -249,6 +251,7 @@ def test_mounted_config_and_scenarios(image: Path, tmp_path: Path) -> None:
         served.stop(signal.SIGTERM)
 
 
+@pytest.mark.slow  # builds and runs the image
 def test_installed_package_registers_the_pytest_plugin(image: Path, tmp_path: Path) -> None:
     """What a user gets from `pip install sms-mockserver`: the fixture without any `-p`."""
     (tmp_path / "test_user.py").write_text(
