@@ -98,7 +98,7 @@ VECTORS = [
         "4102444800" + "42" + "21" + KEY_42,
     ),
 ]
-IDS = [f"{v.operation}-{v.body.get('phoneNo', '')}" for v in VECTORS]
+IDS = [v.operation + (f"-{v.body['phoneNo']}" if v.operation == "send_bulk" else "") for v in VECTORS]
 
 
 def md5(text: str) -> str:
@@ -146,12 +146,6 @@ async def send(client, vector: Vector, digest: str) -> dict[str, Any]:
 @pytest.mark.parametrize("vector", VECTORS, ids=IDS)
 async def test_the_server_accepts_the_vector(client, vector):
     answer = await send(client, vector, vector.md5)
-    assert accepted(vector, answer), answer
-
-
-@pytest.mark.parametrize("vector", VECTORS, ids=IDS)
-async def test_the_server_accepts_the_digest_in_uppercase(client, vector):
-    answer = await send(client, vector, vector.md5.upper())
     assert accepted(vector, answer), answer
 
 
