@@ -13,11 +13,6 @@
                                             callbacks per state, OTPs
 ``GET /_mock/samples``                      one ready request per vendor (``sample_send``) with
                                             a curl line for the address the caller used
-``GET /_mock/scenario/files``               the shipped scenario files (only when no other module
-                                            serves it)
-``PUT /_mock/scenario``                     ``{"name": "<file>"}`` (or ``{"file": ...}``): make a
-                                            shipped scenario the active one (only when no other
-                                            module serves it)
 ==========================================  ====================================================
 
 Live updates cost nothing while no browser is connected: the hub subscribes to the store's
@@ -31,7 +26,6 @@ instead and the page fetches the list again.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shlex
 from collections import Counter
@@ -41,9 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from mockserver.core.scenario_files import find_scenario, list_scenarios
 from mockserver.core.store import CALLBACK_CHANGED, MESSAGE_ADDED, MESSAGE_STATUS, OTP_ADDED, RESET
-from mockserver.engine.scenarios import ScenarioError
 from mockserver.http.vendor import compact_json, json_response
 
 if TYPE_CHECKING:
@@ -161,16 +153,9 @@ def curl_line(method: str, url: str, headers: dict[str, str], body: bytes) -> st
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def _has_route(app: web.Application, method: str, path: str) -> bool:
-    for route in app.router.routes():
-        if route.method == method and route.resource is not None and route.resource.canonical == path:
-            return True
-    return False
-
-
 def register(app: web.Application, services: Services) -> None:
-    """Add the inbox and its endpoints to the ``/_mock`` application (call it last, so that the
-    scenario fallbacks only fill in what no other module serves)."""
+    """Add the inbox and its endpoints to the ``/_mock`` application (the scenario switch it
+    shows is ``mockserver.inspection.scenario_api``'s ``GET /scenario/files`` and ``PUT /scenario``)."""
     hub = EventHub(services)
     routes = web.RouteTableDef()
 
@@ -245,52 +230,3 @@ def register(app: web.Application, services: Services) -> None:
         hub.shutdown()  # end open streams so that a stopping server does not wait for them
 
     app.on_shutdown.append(on_shutdown)
-    _scenario_fallbacks(app, services)
-
-
-def _scenario_fallbacks(app: web.Application, services: Services) -> None:
-    """``GET /_mock/scenario/files`` and ``PUT /_mock/scenario`` for builds without the scenario
-    API module; where that module is registered first, its routes serve and these are skipped."""
-    engine = services.scenarios
-    # The file switched to, with the rule list it installed: /_mock/reset builds a new list (the
-    # start-up scenario), which is how the switch is known to be over.
-    active: dict[str, Any] = {"name": None, "rules": None}
-
-    def active_name() -> str | None:
-        return active["name"] if engine.rules is active["rules"] else None
-
-    if not _has_route(app, "GET", "/scenario/files"):
-
-        async def files(_: web.Request) -> web.Response:
-            return json_response({"files": [p.stem for p in list_scenarios()], "active": active_name()})
-
-        app.router.add_get("/scenario/files", files)
-
-    if not _has_route(app, "PUT", "/scenario"):
-
-        async def replace(request: web.Request) -> web.Response:
-            try:
-                data = json.loads(await request.read())
-            except ValueError:
-                return json_response({"error": "body is not valid JSON"}, status=400)
-            name = data.get("name", data.get("file")) if isinstance(data, dict) else None
-            if not isinstance(name, str) or not name:
-                return json_response({"error": 'give {"name": "<scenario file>"}'}, status=400)
-            path = find_scenario(name)
-            if path is None:
-                known = ", ".join(p.stem for p in list_scenarios())
-                return json_response(
-                    {"error": "unknown scenario", "problems": [f"no shipped scenario {name!r} (known: {known})"]},
-                    status=400,
-                )
-            try:
-                specs = engine.read(path)
-            except ScenarioError as exc:
-                return json_response({"error": "invalid scenario", "problems": exc.problems}, status=400)
-            engine.rules = []
-            for spec in specs:
-                engine.add(spec, path.name)
-            active["name"], active["rules"] = path.stem, engine.rules
-            return json_response({"sources": [path.name], "rules": engine.describe(), "count": len(engine.rules)})
-
-        app.router.add_put("/scenario", replace)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from mockserver.cli import main
-from mockserver.vendors.smartsmsbulk.checksums import checksum
+from tests.smartsmsbulk.signing import checksum
 
 from .seed_examples import REQUESTS, RESPONSES
 
@@ -226,8 +226,9 @@ def test_doctored_traffic_drifts_and_the_report_names_it(tmp_path, capsys):
 
 
 def test_status_drift_and_unmatched_and_unreadable(tmp_path, capsys):
-    traffic = seed_traffic()[:1] + [
-        {"request": {"method": "GET", "url": "https://example.com/"}, "response": {"status": 200}}
+    traffic = [
+        *seed_traffic()[:1],
+        {"request": {"method": "GET", "url": "https://example.com/"}, "response": {"status": 200}},
     ]
     err = dict(seed_traffic()[14])
     err["response"] = {**err["response"], "status": 500}  # ERROR_MESSAGE is a 400 in our table

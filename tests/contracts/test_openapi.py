@@ -84,6 +84,7 @@ def _schemathesis() -> str:
     return found
 
 
+@pytest.mark.slow  # about 35 s
 async def test_schemathesis_finds_no_5xx_and_no_answer_outside_its_schema(tmp_path):
     """A bounded run (10 examples per operation, fixed seed) of every vendor, every mount."""
     st = _schemathesis()

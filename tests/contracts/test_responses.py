@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from mockserver.app import SERVICES
 from mockserver.contracts import schemas as contracts
 from mockserver.core.clock import HO_CHI_MINH
-from mockserver.vendors.smartsmsbulk.checksums import checksum
+from tests.smartsmsbulk.signing import checksum
 
 from .conftest import Captured, basic, capture
 from .seed_examples import REQUESTS
@@ -304,7 +304,7 @@ async def mutate(client, sample) -> None:
 
 
 async def send_seed_examples(client) -> None:
-    for vendor, _, method, url, body in REQUESTS:
+    for _vendor, _, method, url, body in REQUESTS:
         split = urlsplit(url)
         await client.request(method, split.path, json=body, headers={"Host": split.netloc})
 

@@ -125,7 +125,7 @@ async def test_strict_per_vendor_and_per_account_in_the_config(aiohttp_client, m
     ts = str(now(client))
     await client.post(BALANCE, json=smart("check_balance", {"timestamp": ts}))
     other = {"userId": 6, "partnerId": 2, "timestamp": ts}
-    from mockserver.vendors.smartsmsbulk.checksums import checksum
+    from tests.smartsmsbulk.signing import checksum
 
     r = await client.post(
         BALANCE, json={**other, "chksum": checksum("check_balance", other, "demo-smartsmsbulk-key-6")}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.vendors.smartsmsbulk.checksums import checksum
+from tests.smartsmsbulk.signing import checksum
 
 SEND = "/smartsmsbulk/api/v2/SendSMS"
 BULK = "/smartsmsbulk/api/v2/SendBulkSMS"

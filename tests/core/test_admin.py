@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from mockserver.vendors.smartsmsbulk.checksums import checksum
 from tests.conftest import services_of
+from tests.smartsmsbulk.signing import checksum
 
 
 def _sms(phone: str, text: str = "hello") -> dict:

@@ -188,7 +188,7 @@ async def test_freeze_and_resume_through_the_api(client):
 
 
 async def test_otp_expiry_follows_the_clock(aiohttp_client, make_app):
-    from mockserver.vendors.smartsmsbulk.checksums import checksum
+    from tests.smartsmsbulk.signing import checksum
 
     client = await aiohttp_client(make_app(BIG_ACCOUNT, frozen_clock=True))
     body = {"otpId": OTP_ID, "userId": 42, "partnerId": 21, "phoneNo": phone(7)}

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from mockserver.app import SERVICES
 from mockserver.core.config import build_config
-from mockserver.vendors.smartsmsbulk.checksums import checksum
+from tests.smartsmsbulk.signing import checksum
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +80,7 @@ async def test_concurrent_requests_across_vendors_leave_a_consistent_journal(aio
         queue = iter(plan)
 
         async def worker() -> None:
-            for name, sample in queue:
+            for _name, sample in queue:
                 async with http.request(
                     sample.method, base + sample.path, data=sample.body, headers=dict(sample.headers)
                 ) as resp:

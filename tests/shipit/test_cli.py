@@ -17,7 +17,7 @@ import requests
 from mockserver import cli
 from mockserver.app import SERVICES, create_app
 from mockserver.core.signing import signers
-from mockserver.vendors.smartsmsbulk.checksums import checksum
+from tests.smartsmsbulk.signing import checksum
 
 from .conftest import child_env, mockserver_cmd
 
@@ -266,7 +266,8 @@ def test_checksum_usage_errors(capsys, tmp_path: Path) -> None:
     )
     config = tmp_path / "c.yaml"
     config.write_text(
-        "vendors:\n  smartsmsbulk:\n    accounts:\n      - {userId: 7, partnerId: 8, apiKey: mine, senderIds: [1], creditBalance: 1}\n"
+        "vendors:\n  smartsmsbulk:\n    accounts:\n"
+        "      - {userId: 7, partnerId: 8, apiKey: mine, senderIds: [1], creditBalance: 1}\n"
     )
     code, out, _ = run_checksum(
         capsys, "smartsmsbulk", "query_dr", "--config", str(config), "--userId", "7", "--partnerId", "8", "--refId", "x"

@@ -14,7 +14,7 @@ import requests
 from mockserver.core.config import ConfigError
 from mockserver.embed import MockServer
 from mockserver.engine.scenarios import ScenarioError
-from mockserver.vendors.smartsmsbulk.checksums import checksum
+from tests.smartsmsbulk.signing import checksum
 
 FAST = {
     "delivery": {"sent_after": 0.01, "final_after": 0.02},

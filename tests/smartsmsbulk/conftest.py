@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.vendors.smartsmsbulk.checksums import checksum
+from tests.smartsmsbulk.signing import checksum
 
 BASE = "/smartsmsbulk"
 SEND = f"{BASE}/api/v2/SendSMS"

@@ -80,8 +80,32 @@ async def test_account_default_callback_url(aiohttp_client, make_app, receiver):
     assert received.json()[0]["refId"] == ref
 
 
-async def test_no_callback_without_a_url(client, receiver):
-    ref = (await post(client, SEND, sms()))[1]["refId"]
-    await asyncio.sleep(0.2)
-    assert services_of(client).store.get_message(ref).status == "delivered"
-    assert receiver.requests == []
+async def test_no_callback_without_a_url(aiohttp_client, make_app, receiver):
+    # The receiver's URL is known to the server in two ways a careless server could misuse: another
+    # account's default callback URL, and an earlier message's callbackUrl on this account. A message
+    # that gives no URL on an account with no default must reach neither.
+    accounts = [
+        {"userId": 42, "partnerId": 21, "apiKey": "demo-smartsmsbulk-key-42", "senderIds": [25], "creditBalance": 10},
+        {
+            "userId": 6,
+            "partnerId": 2,
+            "apiKey": "demo-smartsmsbulk-key-6",
+            "senderIds": [40],
+            "creditBalance": 10,
+            "callback_url": receiver.url,
+        },
+    ]
+    client = await aiohttp_client(make_app({"vendors": {"smartsmsbulk": {"accounts": accounts}}}))
+    with_url = (await post(client, SEND, sms(callbackUrl=receiver.url)))[1]["refId"]
+    (first,) = await receiver.wait_for(1)  # the receiver works and the server knows its URL
+    assert first.json()[0]["refId"] == with_url
+    without_url = (await post(client, SEND, sms()))[1]["refId"]
+    store = services_of(client).store
+    for _ in range(200):
+        if store.get_message(without_url).status == "delivered":
+            break
+        await asyncio.sleep(0.01)
+    assert store.get_message(without_url).status == "delivered"
+    await services_of(client).callbacks.drain()
+    await asyncio.sleep(0.1)  # room for a stray report to arrive
+    assert [r.json()[0]["refId"] for r in receiver.requests] == [with_url]

@@ -116,7 +116,7 @@ async def test_server_stops_promptly_with_a_browser_connected(make_app):
     server = TestServer(make_app())
     client = TestClient(server)
     await client.start_server()
-    resp, events = await _open_events(client)
+    _resp, events = await _open_events(client)
     await _next(events, "hello")
     started = time.monotonic()
     await client.close()
@@ -216,31 +216,6 @@ async def test_ui_is_served_from_the_package(client):
         resp = await client.get(f"/_mock/ui/{asset}")
         assert resp.status == 200 and kind in resp.headers["Content-Type"]
     assert (await client.get("/_mock/ui/../admin.py")).status in (403, 404)
-
-
-async def test_scenario_fallbacks_give_way_to_a_scenario_module():
-    """Where another module already serves PUT /_mock/scenario and /scenario/files, the inbox
-    module adds nothing (so merging the scenario API changes no behaviour)."""
-    from aiohttp import web
-
-    from mockserver.app import SERVICES, create_app
-    from mockserver.inspection.webui import register
-
-    services = create_app(scenarios=[])[SERVICES]
-    admin = web.Application()
-
-    async def theirs(_):
-        return web.json_response({"theirs": True})
-
-    admin.router.add_put("/scenario", theirs)
-    admin.router.add_get("/scenario/files", theirs)
-    register(admin, services)
-    handlers = [
-        r.handler
-        for r in admin.router.routes()
-        if r.resource.canonical in ("/scenario", "/scenario/files") and r.method != "HEAD"
-    ]
-    assert handlers == [theirs, theirs]
 
 
 def test_serve_banner_prints_the_inbox_and_the_page_loads():

@@ -81,6 +81,7 @@ async def rows(page) -> int:
     return await page.locator("[data-testid=row]").count()
 
 
+@pytest.mark.slow  # about 7 s in Chromium
 async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, inbox, receiver):
     page, client = browser_page, inbox
     base = base_of(client)
@@ -121,7 +122,8 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     assert await page.locator("[data-testid=count-thaibulksms] b").inner_text() == "1"
     # Thai really renders as glyphs (not as empty boxes of zero width).
     width = await page.evaluate(
-        "(() => { const c = document.createElement('canvas').getContext('2d'); c.font = '16px ' + getComputedStyle(document.body).fontFamily;"
+        "(() => { const c = document.createElement('canvas').getContext('2d');"
+        " c.font = '16px ' + getComputedStyle(document.body).fontFamily;"
         " return c.measureText('สวัสดี').width; })()"
     )
     assert width > 20
@@ -215,7 +217,8 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     sent = await send_sample(client, "smartsmsbulk")
     ref = (await sent.json())["refId"]
     await page.wait_for_function(
-        f"document.querySelector(\"[data-testid=row][data-id='{ref}'] [data-testid=row-status]\")?.textContent === 'failed'"
+        f"document.querySelector(\"[data-testid=row][data-id='{ref}'] [data-testid=row-status]\")"
+        "?.textContent === 'failed'"
     )
 
     # Advance the virtual clock by an hour from the header.

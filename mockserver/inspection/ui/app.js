@@ -539,7 +539,6 @@ async function loadScenario() {
   const stem = (s) => String(s).replace(/\.ya?ml$/, "");
   let active = null;
   if (Array.isArray(current.sources) && current.sources.length) active = current.sources.map(stem).join(" + ");
-  else if (files.active) active = files.active;
   else {
     const sources = [...new Set((current.rules || []).map((r) => r.source).filter(Boolean))];
     active = sources.length ? sources.map(stem).join(" + ") : (files.files.includes("default") ? "default" : null);
@@ -554,7 +553,7 @@ async function loadScenario() {
 
 async function switchScenario(name) {
   try {
-    const result = await api("PUT", "/scenario", { name, file: name });
+    const result = await api("PUT", "/scenario", { name });
     toast(`Scenario ${name}: ${result.count ?? (result.rules || []).length} rule(s)`);
   } catch (err) { toast("Scenario: " + err.message, true); }
   loadScenario();
