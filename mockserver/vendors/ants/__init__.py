@@ -106,11 +106,11 @@ from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
-from mockserver.core.store import FINAL_STATES, Message
+from mockserver.core.store import Message
 from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.ants import routes, xmlbody
+from mockserver.vendors.ants import reports, routes
 from mockserver.vendors.ants.errors import ERRORS
-from mockserver.vendors.ants.models import XML_CT, AntsModel
+from mockserver.vendors.ants.models import AntsModel
 
 
 class Ants(Vendor):
@@ -157,28 +157,7 @@ class Ants(Vendor):
         return routes.render_error(call, row, detail, context)
 
     def on_status(self, message: Message) -> None:
-        """The seed's delivery report, once the message is final, in its notifyContentType."""
-        if message.status not in FINAL_STATES or not message.callback_url:
-            return
-        account = self.model.accounts.get(message.account)
-        if account is None:  # the config changed under a reset: nobody to report for
-            return
-        content_type = message.fields.get("notifyContentType") or account.callback_content_type
-        report = {
-            "bulkId": message.fields["bulkId"],
-            "details": [{**self.model.detail(message), "callbackData": message.fields.get("callbackData")}],
-        }
-        if content_type == XML_CT:
-            body = xmlbody.render("CALLBACK", report, encoding="utf-16")
-        else:
-            body = routes.to_json(report)
-        self.services.callbacks.send(
-            vendor=self.name,
-            url=message.callback_url,
-            body=body,
-            headers=account.callback_headers(content_type),
-            message_ids=[message.id],
-        )
+        reports.on_status(self, message)
 
     def _first_account(self):
         return next(iter(self.model.accounts.values()))

@@ -110,8 +110,9 @@ from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
+from mockserver.core.store import Message
 from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.fpt import routes
+from mockserver.vendors.fpt import reports, routes
 from mockserver.vendors.fpt.errors import ERRORS
 from mockserver.vendors.fpt.models import FptModel
 from mockserver.vendors.fpt.telcos import TELCO_BY_PREFIX
@@ -171,6 +172,9 @@ class Fpt(Vendor):
         self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]
     ) -> web.StreamResponse:
         return routes.render_error(call, row, detail, context)
+
+    def on_status(self, message: Message) -> None:
+        reports.on_status(self, message)
 
     def sample_send(self, recipient: str, text: str = "Hello from sms-mockserver") -> SampleRequest:
         """push-brandname-otp with the demo account's pre-issued token: no token request needed.

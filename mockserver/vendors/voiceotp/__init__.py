@@ -85,8 +85,9 @@ from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
+from mockserver.core.store import Message
 from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.voiceotp import routes
+from mockserver.vendors.voiceotp import reports, routes
 from mockserver.vendors.voiceotp.errors import ERRORS
 from mockserver.vendors.voiceotp.models import VoiceOtpModel, whole
 
@@ -160,6 +161,9 @@ class VoiceOtp(Vendor):
         self, call: Call | None, row: ErrorRow, detail: str, context: Mapping[str, Any]
     ) -> web.StreamResponse:
         return routes.code_error(call, row, detail, context)
+
+    def on_status(self, message: Message) -> None:
+        reports.on_status(self, message)
 
     def sample_send(self, recipient: str, text: str = "123456") -> SampleRequest:
         """A postSMS call with the first demo account. ``text`` is kept when it is a valid code
