@@ -98,6 +98,7 @@ Decisions where the documents are silent (ours unless marked):
 from __future__ import annotations
 
 import base64
+import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ from aiohttp import web
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
 from mockserver.core.store import Message
-from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.http.vendor import Call, LoadSend, Mount, Operation, SampleRequest, Vendor, compact_json
 from mockserver.vendors.ants import reports, routes
 from mockserver.vendors.ants.errors import ERRORS
 from mockserver.vendors.ants.models import AntsModel
@@ -176,6 +177,23 @@ class Ants(Vendor):
 
     def sample_recipient(self, n: int) -> str:
         return f"66899900{n:03d}"
+
+    def load_recipient(self, n: int) -> str:
+        return f"6681{n % 10_000_000:07d}"  # 081xxxxxxx, not the magic 0899900nnn
+
+    def load_sends(self) -> Sequence[LoadSend]:
+        return (LoadSend("ANTS send", lambda n: self.sample_send(self.load_recipient(n), f"load {n}")),)
+
+    def credit_left(self) -> float | None:
+        return float(self._first_account().credit)
+
+    @classmethod
+    def without_limits(cls, section: Mapping[str, Any], credit: int) -> dict[str, Any]:
+        section = copy.deepcopy(dict(section))
+        for account in section.get("accounts", ()):
+            account["credit"] = credit
+            account["rate_limit"] = {"requests": credit, "seconds": 1}
+        return section
 
     def describe(self) -> dict[str, Any]:
         return {

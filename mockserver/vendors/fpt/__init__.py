@@ -111,7 +111,7 @@ from aiohttp import web
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
 from mockserver.core.store import Message
-from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.http.vendor import Call, LoadSend, Mount, Operation, SampleRequest, Vendor, compact_json
 from mockserver.vendors.fpt import reports, routes
 from mockserver.vendors.fpt.errors import ERRORS
 from mockserver.vendors.fpt.models import FptModel
@@ -196,6 +196,13 @@ class Fpt(Vendor):
     def sample_recipient(self, n: int) -> str:
         """``84900000nnn``: Mobifone (090), in the answer's ``84xxx`` form."""
         return f"84900000{n:03d}"
+
+    def load_recipient(self, n: int) -> str:
+        """``84901nnnnnn``: Mobifone (090), away from the magic ``84900000nnn``."""
+        return f"8490{1_000_000 + n % 1_000_000:07d}"
+
+    def load_sends(self) -> Sequence[LoadSend]:
+        return (LoadSend("FPT OTP push", lambda n: self.sample_send(self.load_recipient(n), f"load {n}")),)
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -117,6 +117,7 @@ OTP API
 from __future__ import annotations
 
 import base64
+import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,7 @@ from aiohttp import web
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
 from mockserver.core.store import Message
-from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor
+from mockserver.http.vendor import Call, LoadSend, Mount, Operation, SampleRequest, Vendor
 from mockserver.vendors.thaibulksms import reports, routes
 from mockserver.vendors.thaibulksms.errors import ERRORS
 from mockserver.vendors.thaibulksms.models import ThaiBulkSMSModel
@@ -205,6 +206,26 @@ class ThaiBulkSMS(Vendor):
 
     def sample_recipient(self, n: int) -> str:
         return f"66899900{n:03d}"
+
+    def load_recipient(self, n: int) -> str:
+        return f"6681{n % 10_000_000:07d}"  # 081xxxxxxx, not the magic 0899900nnn
+
+    def load_sends(self) -> Sequence[LoadSend]:
+        many = ",".join(self.load_recipient(9_000_000 + i) for i in range(500))  # the most one send takes
+        return (
+            LoadSend("ThaiBulkSMS /sms x1", lambda n: self.sample_send(self.load_recipient(n), f"load {n}")),
+            LoadSend("ThaiBulkSMS /sms x500", lambda n: self.sample_send(many, f"load {n}"), pool=50),
+        )
+
+    def credit_left(self) -> float | None:
+        return next(iter(self.model.accounts.values())).credit["standard"]  # sample_send's (no force)
+
+    @classmethod
+    def without_limits(cls, section: Mapping[str, Any], credit: int) -> dict[str, Any]:
+        section = copy.deepcopy(dict(section))
+        for account in section.get("accounts", ()):
+            account["credit"] = {"standard": credit, "corporate": credit}
+        return section
 
     def describe(self) -> dict[str, Any]:
         return {
