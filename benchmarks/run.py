@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
+import contextlib
 import json
 import os
 import platform
@@ -56,20 +56,13 @@ ROUNDS = 3  # alternating ceiling/mock runs per operation
 
 # -- set-up ------------------------------------------------------------------------------------
 def bench_config() -> dict[str, Any]:
-    """The bundled vendor sections with balances and rate limits no benchmark can exhaust."""
+    """The bundled vendor sections with balances and rate limits no benchmark can exhaust
+    (each vendor's ``without_limits``)."""
     from mockserver.core.config import build_config
+    from mockserver.vendors import discover
 
-    vendors = copy.deepcopy(build_config(None).data["vendors"])
-    for a in vendors["smartsmsbulk"]["accounts"]:
-        a["creditBalance"] = BIG
-    for a in vendors["thaibulksms"]["accounts"]:
-        a["credit"] = {k: BIG for k in a["credit"]}
-    for a in vendors["ants"]["accounts"]:
-        a["credit"] = BIG
-        a["rate_limit"] = {"requests": BIG, "seconds": 1}
-    for a in vendors["voiceotp"]["accounts"]:
-        a["balance"] = BIG
-    return {"vendors": vendors}
+    sections = build_config(None).data["vendors"]
+    return {"vendors": {v.name: v.without_limits(sections[v.name], BIG) for v in discover()}}
 
 
 @dataclass
@@ -101,23 +94,17 @@ class Source:
 
 
 def sources(config: dict[str, Any]) -> list[Source]:
-    """Every benchmarked operation: recipient ``n`` of a range outside the magic numbers
-    (``sample_recipient(1..899)``) and a text naming ``n``, so that no vendor refuses a repeat."""
+    """Every benchmarked operation: each vendor's ``load_sends`` (request ``n`` goes to
+    ``load_recipient(n)``, outside the magic numbers, with a text naming ``n``, so that no vendor
+    refuses a repeat), in ``discover()`` order; a new vendor is benchmarked with no edit here."""
     from mockserver.app import SERVICES, create_app
+    from mockserver.vendors import discover
 
     vendors = create_app(config, seed=1, scenarios=[])[SERVICES].vendors
-    thai = lambda n: f"6681{n % 10_000_000:07d}"  # noqa: E731  081xxxxxxx, not 0899900nnn
-    s, t, a, f, v = (vendors[k] for k in ("smartsmsbulk", "thaibulksms", "ants", "fpt", "voiceotp"))
-    many = ",".join(thai(9_000_000 + i) for i in range(500))
     return [
-        Source("SmartSMSBulk SendSMS", "smartsmsbulk", lambda n: s.sample_send(thai(n), f"bench {n}")),
-        Source("ThaiBulkSMS /sms x1", "thaibulksms", lambda n: t.sample_send(thai(n), f"bench {n}")),
-        Source("ThaiBulkSMS /sms x500", "thaibulksms", lambda n: t.sample_send(many, f"bench {n}"), size=50),
-        Source("ANTS send", "ants", lambda n: a.sample_send(thai(n), f"bench {n}")),
-        Source("FPT OTP push", "fpt", lambda n: f.sample_send(f"849{1_000_000 + n:08d}"[:11], f"bench {n}")),
-        Source(
-            "Voice postSMS", "voiceotp", lambda n: v.sample_send(f"0391{n % 1_000_000:06d}", f"{n % 1_000_000:06d}")
-        ),
+        Source(load.label, v.name, load.make, size=load.pool)
+        for v in (vendors[c.name] for c in discover())
+        for load in v.load_sends()
     ]
 
 
@@ -195,7 +182,7 @@ class Server:
 def mock_server(config_path: str, *extra: str) -> Server:
     port = free_port()
     command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--quiet", "--seed", "1"]
-    return Server(command + ["--config", config_path, *extra], port, "/_mock/health")
+    return Server([*command, "--config", config_path, *extra], port, "/_mock/health")
 
 
 def ceiling_server() -> Server:
@@ -249,7 +236,8 @@ def drive(base: str, work: Workload, connections: int, seconds: float) -> dict[s
                 }
             )
             out = subprocess.run(
-                pinned(LOAD_CPU) + ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), base],
+                [*pinned(LOAD_CPU), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+                 "-s", str(script), base],
                 capture_output=True, text=True, check=True,
             ).stdout  # fmt: skip
         data = json.loads(out[out.index("WRKJSON") + 7 :].splitlines()[0])
@@ -270,7 +258,7 @@ def drive(base: str, work: Workload, connections: int, seconds: float) -> dict[s
         "duration": seconds,
     }
     out = subprocess.run(
-        pinned(LOAD_CPU) + [sys.executable, str(HERE / "loadgen.py")],
+        [*pinned(LOAD_CPU), sys.executable, str(HERE / "loadgen.py")],
         input=json.dumps(job),
         capture_output=True,
         text=True,
@@ -323,12 +311,13 @@ def throughput(config_path: str, works: list[Workload], connections: int, second
                     "ratio": round(rps / top_rps, 2),
                     "ratio_rounds": [
                         round((g["requests"] / g["seconds"]) / (t["requests"] / t["seconds"]), 2)
-                        for g, t in zip(gots, tops)
+                        for g, t in zip(gots, tops, strict=False)
                     ],
                 }
             )
             print(
-                f"  {work.name:<24} {rps:8,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  errors {errors}  ceiling {top_rps:8,.0f}  ratio {rps / top_rps:.2f}  (rounds {rows[-1]['ratio_rounds']})",
+                f"  {work.name:<24} {rps:8,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  errors {errors}"
+                f"  ceiling {top_rps:8,.0f}  ratio {rps / top_rps:.2f}  (rounds {rows[-1]['ratio_rounds']})",
                 flush=True,
             )
         bulk = next(w for w in works if w.name.endswith("x500"))
@@ -467,10 +456,8 @@ def delayed(config_path: str, works: list[Workload], seconds: float) -> dict[str
 # -- report --------------------------------------------------------------------------------------
 def machine() -> dict[str, Any]:
     model = ""
-    try:
+    with contextlib.suppress(OSError, TypeError):
         model = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())[1]
-    except (OSError, TypeError):
-        pass
     try:
         import uvloop  # noqa: F401
 
@@ -535,36 +522,42 @@ def print_table(results: dict[str, Any]) -> None:
     rows = results.get("throughput") or []
     if rows:
         print(
-            f"| {'operation':<38} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} | {'ceiling':>8} | {'ratio':>5} |"
+            f"| {'operation':<38} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6}"
+            f" | {'ceiling':>8} | {'ratio':>5} |"
         )
         print(f"|{'-' * 40}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 10}|{'-' * 7}|")
         for r in rows:
             ceiling = f"{r['ceiling_rps']:,}" if r["ceiling_rps"] else "-"
             ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
             print(
-                f"| {r['operation']:<38} | {r['rps']:>8,} | {r['p50_ms']:>7.2f} | {r['p99_ms']:>7.2f} | {r['errors']:>6} | {ceiling:>8} | {ratio:>5} |"
+                f"| {r['operation']:<38} | {r['rps']:>8,} | {r['p50_ms']:>7.2f} | {r['p99_ms']:>7.2f}"
+                f" | {r['errors']:>6} | {ceiling:>8} | {ratio:>5} |"
             )
     if "startup_s" in results:
         print(f"\nready to serve after start: {results['startup_s']:.3f} s")
     if "memory" in results:
         m = results["memory"]
         print(
-            f"RSS after {m['messages_sent']:,} journaled messages (cap {m['journal']:,}): {m['rss_mb']} MB (at start {m['rss_start_mb']} MB)"
+            f"RSS after {m['messages_sent']:,} journaled messages (cap {m['journal']:,}): {m['rss_mb']} MB"
+            f" (at start {m['rss_start_mb']} MB)"
         )
     if "callbacks" in results:
         c = results["callbacks"]
         print(
-            f"callbacks: {c['reports_per_s']:,.0f} reports/s, lost {c['lost']}, doubled {c['doubled']} ({c['messages']:,} messages)"
+            f"callbacks: {c['reports_per_s']:,.0f} reports/s, lost {c['lost']}, doubled {c['doubled']}"
+            f" ({c['messages']:,} messages)"
         )
     if "burst" in results:
         b = results["burst"]
         print(
-            f"10,000-message burst journaled and delivered (callbacks received): {b['burst_seconds']} s, lost {b['lost']}"
+            "10,000-message burst journaled and delivered (callbacks received):"
+            f" {b['burst_seconds']} s, lost {b['lost']}"
         )
     if "delay" in results:
         d = results["delay"]
         print(
-            f"500 concurrent requests delayed 50 ms: {d['burst_seconds']} s in all; {d['rps_at_500']:,} req/s at 500 connections"
+            f"500 concurrent requests delayed 50 ms: {d['burst_seconds']} s in all;"
+            f" {d['rps_at_500']:,} req/s at 500 connections"
         )
 
 

@@ -6,8 +6,9 @@
 Starts ``mockserver serve`` with the benchmark config (``benchmarks/run.py``: balances and rate
 limits no load exhausts) and drives it for the whole run from a separate process (wrk, else
 ``benchmarks/loadgen.py``), one slice of ``--every`` seconds per operation, rotating through the
-six workloads of every vendor. Each slice sends requests never sent before (the next range of
-``run.sources``), so that no vendor refuses a repeat (FPT and Voice OTP do, within 5 minutes).
+workloads of every vendor (``run.sources``: each vendor's ``load_sends``). Each slice sends requests
+never sent before (the next range of its source), so that no vendor refuses a repeat (FPT and
+Voice OTP do, within 5 minutes).
 After each slice it samples requests and errors so far, the server's RSS and the journal's sizes
 from ``GET /_mock/health``, and checks the last requests the mock journaled for vendor-level
 errors (vendors that answer errors with 200).
@@ -78,7 +79,8 @@ def soak(config_path: str, args: argparse.Namespace, config: dict[str, Any]) -> 
         cap = health["journal_size"]
         rss_start = server.rss_mb()
         print(
-            f"soak: {args.minutes:g} min, {args.every} s slices, {args.connections} connections, journal cap {cap:,}, RSS at start {rss_start:.1f} MB",
+            f"soak: {args.minutes:g} min, {args.every} s slices, {args.connections} connections,"
+            f" journal cap {cap:,}, RSS at start {rss_start:.1f} MB",
             flush=True,
         )
         print(
@@ -119,7 +121,8 @@ def soak(config_path: str, args: argparse.Namespace, config: dict[str, Any]) -> 
             }
             samples.append(sample)
             print(
-                f"{sample['t_s']:>6.1f} {work.name:<22} {requests:>10,} {sample['rps']:>7,} {errors + refused:>6} {sample['rss_mb']:>7.1f} "
+                f"{sample['t_s']:>6.1f} {work.name:<22} {requests:>10,} {sample['rps']:>7,}"
+                f" {errors + refused:>6} {sample['rss_mb']:>7.1f} "
                 + " ".join(f"{sample['journal'][k]:>9,}" for k in CAPPED),
                 flush=True,
             )
@@ -178,16 +181,17 @@ def report(result: dict[str, Any]) -> None:
     cap, rss, peaks = result["journal_size"], result["rss_mb"], result["journal_max"]
     print()
     print(
-        f"requests       {result['requests']:,} in {result['seconds']} s ({result['rps']:,} req/s; {result['load_seconds']} s under load)"
+        f"requests       {result['requests']:,} in {result['seconds']} s"
+        f" ({result['rps']:,} req/s; {result['load_seconds']} s under load)"
     )
     print(
-        f"errors         {result['errors']} transport/non-2xx, {result['vendor_errors']} vendor errors among {result['requests_checked_for_vendor_errors']:,} requests checked"
+        f"errors         {result['errors']} transport/non-2xx, {result['vendor_errors']} vendor errors"
+        f" among {result['requests_checked_for_vendor_errors']:,} requests checked"
     )
     print("journal max    " + ", ".join(f"{k} {peaks[k]:,}" for k in CAPPED) + f" (cap {cap:,})")
     full = result["journal_full_at_s"]
-    print(
-        f"journal full   {'at ' + str(full) + ' s' if full is not None else 'never (raise --minutes or lower --journal-size)'}"
-    )
+    when = f"at {full} s" if full is not None else "never (raise --minutes or lower --journal-size)"
+    print(f"journal full   {when}")
     print(
         f"RSS MB         start {rss['start']}, first sample {rss['first_sample']}, peak {rss['peak']}, end {rss['end']}"
     )

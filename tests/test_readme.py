@@ -24,6 +24,7 @@ block must print (``…`` stands for anything: ids, times). ``mockserver``, ``py
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -150,10 +151,8 @@ class ReadmeRun:
     def close(self) -> None:
         self.stop_server()
         for group in self.groups:  # what blocks left running in the background
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(group, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
 
     # -- running one block --------------------------------------------------------------------
     def run(self, argv: list[str], block: Block) -> str:
@@ -265,3 +264,15 @@ def test_the_harness_catches_a_wrong_expectation(readme_run: ReadmeRun) -> None:
         check_expectations(block, text, output)
     with pytest.raises(AssertionError, match="exited 1"):
         readme_run.run(["bash", "-e", "-c", "false"], block)
+
+
+def test_every_vendor_has_a_row_in_the_vendors_table() -> None:
+    """The README's Vendors table is written by hand (credentials, hosts): a new vendor package
+    fails here until it has its row, with its base URL on the mock."""
+    from mockserver.vendors import discover
+
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("## Vendors") :].split("\n\n| vendor |", 1)[1].split("\n\n", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    missing = [v.name for v in discover() if not any(f"`http://127.0.0.1:8080/{v.name}" in row for row in rows)]
+    assert not missing, f"add a row to the README's Vendors table for {missing}"

@@ -13,6 +13,7 @@ body helpers that turn every malformed input into the vendor's own error.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -24,7 +25,7 @@ from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow, ErrorTable, VendorError
-from mockserver.core.store import RequestRecord, header_block
+from mockserver.core.store import Message, RequestRecord, header_block
 
 if TYPE_CHECKING:
     from mockserver.engine.scenarios import SlowBody
@@ -58,6 +59,20 @@ class SampleRequest:
     headers: Mapping[str, str]
     body: bytes
     operation: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSend:
+    """One of a vendor's send operations as the stress test, the benchmark and the soak drive it.
+
+    ``make(n)`` is request ``n`` of an endless series of valid requests, each distinct from every
+    other ``n`` of the series (recipient and text vary) and outside the magic numbers, so that no
+    vendor refuses a repeat and no scenario rule changes the answer. A new vendor's sends are
+    load-tested and benchmarked by implementing :meth:`Vendor.load_sends`; nothing else names it."""
+
+    label: str  # the benchmark's row: "SmartSMSBulk SendSMS"
+    make: Callable[[int], SampleRequest]
+    pool: int | None = None  # a fixed number of distinct requests (for costly ones), whatever is asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +350,30 @@ class Vendor:
         """The ``n``-th number of a range of valid recipient numbers in the vendor's own format,
         reserved for magic recipients (``n`` from 0 to 999)."""
         raise NotImplementedError
+
+    # -- load tests: the stress test, the benchmark and the soak build their traffic from these --
+    def load_recipient(self, n: int) -> str:
+        """The ``n``-th of a range of valid recipient numbers outside :meth:`sample_recipient`'s,
+        distinct for ``n`` from 0 to 999,999, written as the journal keeps them."""
+        raise NotImplementedError
+
+    def load_sends(self) -> Sequence[LoadSend]:
+        """The vendor's send operations under load. The first is its main single-recipient send
+        (one request, one message to ``load_recipient(n)``); more may follow (bulk sends)."""
+        return (LoadSend(f"{self.title} send", lambda n: self.sample_send(self.load_recipient(n), f"load {n}")),)
+
+    def credit_left(self) -> float | None:
+        """The credit left on the account :meth:`load_sends` uses, in the unit of
+        ``Message.credits``; None when the vendor keeps no balance (the stress test then has
+        nothing to reconcile)."""
+        return None
+
+    @classmethod
+    def without_limits(cls, section: Mapping[str, Any], credit: int) -> dict[str, Any]:
+        """A copy of this vendor's config ``section`` in which every account has ``credit`` to
+        spend and no rate limit a load test could reach. The default suits a vendor with
+        neither."""
+        return copy.deepcopy(dict(section))
 
     # -- shared ------------------------------------------------------------------------------
     def error_response(self, call: Call | None, exc: VendorError) -> web.StreamResponse:

@@ -15,18 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.app import SERVICES, create_app
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 CAP = 300
-WORKLOADS = [
-    "SmartSMSBulk SendSMS",
-    "ThaiBulkSMS /sms x1",
-    "ThaiBulkSMS /sms x500",
-    "ANTS send",
-    "FPT OTP push",
-    "Voice postSMS",
-]  # benchmarks/run.py's rotation; the Voice OTP slices fill the OTP table (one fresh phone per request)
+# benchmarks/soak.py's rotation: every discovered vendor's load sends, in discovery order (the Voice OTP
+# slices fill the OTP table, one fresh phone per request).
+WORKLOADS = [load.label for v in create_app(scenarios=[])[SERVICES].vendors.values() for load in v.load_sends()]
 SUCCESS_SHARE = 0.99
 
 

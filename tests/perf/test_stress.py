@@ -8,7 +8,6 @@ raises the request count (the issue's figure, 10,000, is the default).
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import os
 from collections import Counter
@@ -19,6 +18,7 @@ from aiohttp import web
 
 from mockserver.app import SERVICES
 from mockserver.core.config import build_config
+from mockserver.vendors import discover
 from tests.smartsmsbulk.signing import checksum
 
 pytestmark = pytest.mark.slow
@@ -26,39 +26,12 @@ pytestmark = pytest.mark.slow
 REQUESTS = int(os.environ.get("MOCKSERVER_STRESS_REQUESTS", "10000"))
 CONNECTIONS = 200
 BALANCE = 10**9
-VENDORS = ("smartsmsbulk", "thaibulksms", "ants", "fpt", "voiceotp")
 
 
 def big_balances() -> dict:
     """The bundled accounts with credit and rate limits the test cannot exhaust."""
-    vendors = copy.deepcopy(build_config(None).data["vendors"])
-    vendors["smartsmsbulk"]["accounts"][0]["creditBalance"] = BALANCE
-    vendors["thaibulksms"]["accounts"][0]["credit"] = {"standard": BALANCE, "corporate": BALANCE}
-    vendors["ants"]["accounts"][0]["credit"] = BALANCE
-    vendors["ants"]["accounts"][0]["rate_limit"] = {"requests": 10**9, "seconds": 1}
-    vendors["voiceotp"]["accounts"][0]["balance"] = BALANCE
-    return {"vendors": vendors}
-
-
-def balance(vendor, name: str) -> float:
-    account = next(iter(vendor.model.accounts.values()))
-    return {
-        "smartsmsbulk": lambda: account.credit,
-        "thaibulksms": lambda: account.credit["standard"],
-        "ants": lambda: float(account.credit),
-        "voiceotp": lambda: account.balance,
-    }[name]()
-
-
-def recipient(name: str, n: int) -> str:
-    """Numbers outside the default scenario's magic ranges, one per request."""
-    return {
-        "smartsmsbulk": f"6681{n:07d}",
-        "thaibulksms": f"6681{n:07d}",
-        "ants": f"6681{n:07d}",
-        "fpt": f"8490{1_000_000 + n:07d}",
-        "voiceotp": f"0391{n:06d}",
-    }[name]
+    sections = build_config(None).data["vendors"]
+    return {"vendors": {v.name: v.without_limits(sections[v.name], BALANCE) for v in discover()}}
 
 
 async def test_concurrent_requests_across_vendors_leave_a_consistent_journal(aiohttp_server, make_app):
@@ -66,12 +39,12 @@ async def test_concurrent_requests_across_vendors_leave_a_consistent_journal(aio
     server = await aiohttp_server(app)
     services = app[SERVICES]
     vendors = services.vendors
-    before = {name: balance(vendors[name], name) for name in VENDORS if name != "fpt"}
+    names = [v.name for v in discover()]  # every vendor, a new one included
+    before = {name: vendors[name].credit_left() for name in names if vendors[name].credit_left() is not None}
     plan = []
     for n in range(REQUESTS):
-        name = VENDORS[n % len(VENDORS)]
-        text = f"{n:06d}" if name == "voiceotp" else f"stress {n}"
-        plan.append((name, vendors[name].sample_send(recipient(name, n), text)))
+        name = names[n % len(names)]
+        plan.append((name, vendors[name].load_sends()[0].make(n)))
 
     statuses: Counter[int] = Counter()
     base = str(server.make_url(""))
@@ -97,16 +70,15 @@ async def test_concurrent_requests_across_vendors_leave_a_consistent_journal(aio
     assert len(journal) == REQUESTS  # every accepted message once (one recipient per request)
     assert len({(m.vendor, m.id) for m in journal}) == REQUESTS
     per_vendor = Counter(m.vendor for m in journal)
-    assert per_vendor == {
-        name: REQUESTS // len(VENDORS) + (i < REQUESTS % len(VENDORS)) for i, name in enumerate(VENDORS)
-    }
-    assert sorted(m.recipient.lstrip("+") for m in journal if m.vendor == "ants") == sorted(
-        recipient("ants", n) for n in range(REQUESTS) if VENDORS[n % len(VENDORS)] == "ants"
-    )
+    assert per_vendor == {name: REQUESTS // len(names) + (i < REQUESTS % len(names)) for i, name in enumerate(names)}
+    for name in names:
+        assert sorted(m.recipient.lstrip("+") for m in journal if m.vendor == name) == sorted(
+            vendors[name].load_recipient(n) for n in range(REQUESTS) if names[n % len(names)] == name
+        ), name
     for name, start in before.items():
         used = sum(m.credits for m in journal if m.vendor == name)
         assert used > 0
-        assert start - balance(vendors[name], name) == pytest.approx(used), name
+        assert start - vendors[name].credit_left() == pytest.approx(used), name
 
 
 async def test_a_receiver_dropping_half_its_connections_gets_every_callback(aiohttp_server, make_app):
@@ -139,7 +111,7 @@ async def test_a_receiver_dropping_half_its_connections_gets_every_callback(aioh
     sent = []
     async with aiohttp.ClientSession() as http:
         for n in range(count):
-            sample = vendor.sample_send(recipient("smartsmsbulk", n), f"drop {n}")
+            sample = vendor.sample_send(vendor.load_recipient(n), f"drop {n}")
             body = json.loads(sample.body)
             body["callbackUrl"] = url
             account = next(iter(vendor.model.accounts.values()))

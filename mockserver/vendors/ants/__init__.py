@@ -115,6 +115,7 @@ Decisions where the documents are silent (ours unless marked):
 from __future__ import annotations
 
 import base64
+import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -124,10 +125,10 @@ from aiohttp import web
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
 from mockserver.core.store import FINAL_STATES, Message
-from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.ants import oldplatform, routes, xmlbody
+from mockserver.http.vendor import Call, LoadSend, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.vendors.ants import oldplatform, reports, routes, xmlbody
 from mockserver.vendors.ants.errors import ERRORS
-from mockserver.vendors.ants.models import XML_CT, AntsModel
+from mockserver.vendors.ants.models import AntsModel
 
 
 class Ants(Vendor):
@@ -182,28 +183,7 @@ class Ants(Vendor):
         return routes.render_error(call, row, detail, context)
 
     def on_status(self, message: Message) -> None:
-        """The seed's delivery report, once the message is final, in its notifyContentType."""
-        if message.status not in FINAL_STATES or not message.callback_url:
-            return
-        account = self.model.accounts.get(message.account)
-        if account is None:  # the config changed under a reset: nobody to report for
-            return
-        content_type = message.fields.get("notifyContentType") or account.callback_content_type
-        report = {
-            "bulkId": message.fields["bulkId"],
-            "details": [{**self.model.detail(message), "callbackData": message.fields.get("callbackData")}],
-        }
-        if content_type == XML_CT:
-            body = xmlbody.render("CALLBACK", report, encoding="utf-16")
-        else:
-            body = routes.to_json(report)
-        self.services.callbacks.send(
-            vendor=self.name,
-            url=message.callback_url,
-            body=body,
-            headers=account.callback_headers(content_type),
-            message_ids=[message.id],
-        )
+        reports.on_status(self, message)
 
     def _first_account(self):
         return next(iter(self.model.accounts.values()))
@@ -222,6 +202,23 @@ class Ants(Vendor):
 
     def sample_recipient(self, n: int) -> str:
         return f"66899900{n:03d}"
+
+    def load_recipient(self, n: int) -> str:
+        return f"6681{n % 10_000_000:07d}"  # 081xxxxxxx, not the magic 0899900nnn
+
+    def load_sends(self) -> Sequence[LoadSend]:
+        return (LoadSend("ANTS send", lambda n: self.sample_send(self.load_recipient(n), f"load {n}")),)
+
+    def credit_left(self) -> float | None:
+        return float(self._first_account().credit)
+
+    @classmethod
+    def without_limits(cls, section: Mapping[str, Any], credit: int) -> dict[str, Any]:
+        section = copy.deepcopy(dict(section))
+        for account in section.get("accounts", ()):
+            account["credit"] = credit
+            account["rate_limit"] = {"requests": credit, "seconds": 1}
+        return section
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -120,8 +120,9 @@ from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
-from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.fpt import routes
+from mockserver.core.store import Message
+from mockserver.http.vendor import Call, LoadSend, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.vendors.fpt import reports, routes
 from mockserver.vendors.fpt.errors import ERRORS
 from mockserver.vendors.fpt.models import FptModel
 from mockserver.vendors.fpt.telcos import TELCO_BY_PREFIX
@@ -182,6 +183,9 @@ class Fpt(Vendor):
     ) -> web.StreamResponse:
         return routes.render_error(call, row, detail, context)
 
+    def on_status(self, message: Message) -> None:
+        reports.on_status(self, message)
+
     def sample_send(self, recipient: str, text: str = "Hello from sms-mockserver") -> SampleRequest:
         """push-brandname-otp with the demo account's pre-issued token: no token request needed.
 
@@ -202,6 +206,13 @@ class Fpt(Vendor):
     def sample_recipient(self, n: int) -> str:
         """``84900000nnn``: Mobifone (090), in the answer's ``84xxx`` form."""
         return f"84900000{n:03d}"
+
+    def load_recipient(self, n: int) -> str:
+        """``84901nnnnnn``: Mobifone (090), away from the magic ``84900000nnn``."""
+        return f"8490{1_000_000 + n % 1_000_000:07d}"
+
+    def load_sends(self) -> Sequence[LoadSend]:
+        return (LoadSend("FPT OTP push", lambda n: self.sample_send(self.load_recipient(n), f"load {n}")),)
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -62,6 +62,7 @@ Decisions where the seed is silent (the vendor notes' and ours):
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -70,14 +71,12 @@ from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
-from mockserver.core.store import FINAL_STATES, Message
-from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.smartsmsbulk import routes
+from mockserver.core.store import Message
+from mockserver.http.vendor import Call, LoadSend, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.vendors.smartsmsbulk import reports, routes
 from mockserver.vendors.smartsmsbulk.checksums import checksum
-from mockserver.vendors.smartsmsbulk.errors import DR_STATUS, ERRORS
+from mockserver.vendors.smartsmsbulk.errors import ERRORS
 from mockserver.vendors.smartsmsbulk.models import SmartSMSBulkModel
-
-BATCH_MAX = 100  # reports per callback array (our decision, the SendBulkSMS limit)
 
 
 class SmartSMSBulk(Vendor):
@@ -124,28 +123,7 @@ class SmartSMSBulk(Vendor):
         return routes.plain_error(call, row, detail, context)
 
     def on_status(self, message: Message) -> None:
-        if message.status not in FINAL_STATES or not message.callback_url:
-            return
-        status, detail = DR_STATUS[message.status]
-        sent = self.services.clock.datetime().strftime("%Y-%m-%d %H:%M:%S.%f")
-        report = {
-            "refId": message.id,
-            "status": status,
-            "detail": detail,
-            "phoneNo": message.recipient,
-            "message": message.text,
-            "sendTime": sent,
-        }
-        self.services.callbacks.send_batched(
-            vendor=self.name,
-            url=message.callback_url,
-            item=report,
-            encode=compact_json,
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            message_id=message.id,
-            accept=(200,),
-            max_items=BATCH_MAX,
-        )
+        reports.on_status(self, message)
 
     def sample_send(self, recipient: str, text: str = "Hello from sms-mockserver") -> SampleRequest:
         account = next(iter(self.model.accounts.values()))
@@ -163,6 +141,22 @@ class SmartSMSBulk(Vendor):
 
     def sample_recipient(self, n: int) -> str:
         return f"66899900{n:03d}"
+
+    def load_recipient(self, n: int) -> str:
+        return f"6681{n % 10_000_000:07d}"  # 081xxxxxxx, not the magic 0899900nnn
+
+    def load_sends(self) -> Sequence[LoadSend]:
+        return (LoadSend("SmartSMSBulk SendSMS", lambda n: self.sample_send(self.load_recipient(n), f"load {n}")),)
+
+    def credit_left(self) -> float | None:
+        return next(iter(self.model.accounts.values())).credit
+
+    @classmethod
+    def without_limits(cls, section: Mapping[str, Any], credit: int) -> dict[str, Any]:
+        section = copy.deepcopy(dict(section))
+        for account in section.get("accounts", ()):
+            account["creditBalance"] = credit
+        return section
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -120,27 +120,21 @@ OTP API
 from __future__ import annotations
 
 import base64
+import copy
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from yarl import URL
 
 from mockserver.core import errors as E
-from mockserver.core.clock import BANGKOK
 from mockserver.core.errors import ErrorRow
 from mockserver.core.store import FINAL_STATES, SENT, Message
-from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.thaibulksms import legacy, routes
+from mockserver.http.vendor import Call, LoadSend, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.vendors.thaibulksms import legacy, reports, routes
 from mockserver.vendors.thaibulksms.errors import DR_STATUS, ERRORS
 from mockserver.vendors.thaibulksms.models import ThaiBulkSMSModel
-
-
-def iso_bangkok(at: float) -> str:
-    return datetime.fromtimestamp(at, BANGKOK).isoformat(timespec="seconds")
 
 
 class ThaiBulkSMS(Vendor):
@@ -219,31 +213,7 @@ class ThaiBulkSMS(Vendor):
         return routes.sms_error(call, row, detail, context)
 
     def on_status(self, message: Message) -> None:
-        """At a message's final state, send its delivery report to its callback URL."""
-        if message.status not in FINAL_STATES or not message.callback_url:
-            return
-        now = self.services.clock.now()
-        status, error_message = DR_STATUS[message.status]
-        sent_at = next((at for state, at in message.timeline if state == SENT), now)
-        report = {
-            "message_id": message.id,
-            "msisdn": message.recipient,
-            "status": status,
-            "sent_time": iso_bangkok(sent_at),
-            "done_time": iso_bangkok(now),
-            "error_message": error_message,
-            "tag": ",".join(message.fields.get("tags") or ()),
-        }
-        method = message.callback_method or "POST"
-        if method == "GET":
-            url = str(URL(message.callback_url).update_query(report))
-            body, headers = b"", {}
-        else:
-            url = message.callback_url
-            body, headers = compact_json(report), {"Content-Type": "application/json; charset=utf-8"}
-        self.services.callbacks.send(
-            vendor=self.name, url=url, body=body, method=method, headers=headers, message_ids=[message.id]
-        )
+        reports.on_status(self, message)
 
     def sample_send(self, recipient: str, text: str = "Hello from sms-mockserver") -> SampleRequest:
         account = next(iter(self.model.accounts.values()))
@@ -254,6 +224,26 @@ class ThaiBulkSMS(Vendor):
 
     def sample_recipient(self, n: int) -> str:
         return f"66899900{n:03d}"
+
+    def load_recipient(self, n: int) -> str:
+        return f"6681{n % 10_000_000:07d}"  # 081xxxxxxx, not the magic 0899900nnn
+
+    def load_sends(self) -> Sequence[LoadSend]:
+        many = ",".join(self.load_recipient(9_000_000 + i) for i in range(500))  # the most one send takes
+        return (
+            LoadSend("ThaiBulkSMS /sms x1", lambda n: self.sample_send(self.load_recipient(n), f"load {n}")),
+            LoadSend("ThaiBulkSMS /sms x500", lambda n: self.sample_send(many, f"load {n}"), pool=50),
+        )
+
+    def credit_left(self) -> float | None:
+        return next(iter(self.model.accounts.values())).credit["standard"]  # sample_send's (no force)
+
+    @classmethod
+    def without_limits(cls, section: Mapping[str, Any], credit: int) -> dict[str, Any]:
+        section = copy.deepcopy(dict(section))
+        for account in section.get("accounts", ()):
+            account["credit"] = {"standard": credit, "corporate": credit}
+        return section
 
     def describe(self) -> dict[str, Any]:
         return {
