@@ -57,7 +57,7 @@ ROUNDS = 3  # alternating ceiling/mock runs per operation
 # -- set-up ------------------------------------------------------------------------------------
 def bench_config() -> dict[str, Any]:
     """The bundled vendor sections with balances and rate limits no benchmark can exhaust."""
-    from mockserver.core.config import build_config
+    from mockserver.bundled import build_config
 
     vendors = copy.deepcopy(build_config(None).data["vendors"])
     for a in vendors["smartsmsbulk"]["accounts"]:

@@ -286,7 +286,7 @@ class Vendor:
     # mode finds the accounts marked ``strict: true`` through it): {"accounts": "userId"}.
     account_fields: ClassVar[Mapping[str, str]] = {}
 
-    def __init__(self, services: Services, config: Mapping[str, Any]) -> None:
+    def __init__(self, services: Services[Vendor], config: Mapping[str, Any]) -> None:
         self.services = services
         self.config = config
         missing = set(E.GENERIC_KINDS) - set(self.generic_errors)

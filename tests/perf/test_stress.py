@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from mockserver.app import SERVICES
-from mockserver.core.config import build_config
+from mockserver.bundled import build_config
 from mockserver.vendors.smartsmsbulk.checksums import checksum
 
 pytestmark = pytest.mark.slow
