@@ -58,7 +58,7 @@ ROUNDS = 3  # alternating ceiling/mock runs per operation
 def bench_config() -> dict[str, Any]:
     """The bundled vendor sections with balances and rate limits no benchmark can exhaust
     (each vendor's ``without_limits``)."""
-    from mockserver.core.config import build_config
+    from mockserver.bundled import build_config
     from mockserver.vendors import discover
 
     sections = build_config(None).data["vendors"]

@@ -8,7 +8,7 @@ Heavy modules are imported lazily so that ``import mockserver`` stays fast.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from mockserver.version import __version__
 
 __all__ = ["MockServer", "__version__", "create_app"]
 

@@ -25,16 +25,17 @@ from aiohttp.web_urldispatcher import (
     MatchedSubAppResource,
 )
 
+from mockserver.bundled import build_config, config_from_dict, load_config
 from mockserver.core import errors as E
-from mockserver.core.config import Config, build_config, config_from_dict, load_config
+from mockserver.core.config import Config
 from mockserver.core.errors import VendorError
 from mockserver.core.store import RequestLog
-from mockserver.engine.scenarios import CURRENT, Answer, Fault
+from mockserver.engine.scenarios import Answer, Fault
 from mockserver.engine.services import Services
 from mockserver.http import faults
 from mockserver.http.vendor import Call, Mount, Operation, Vendor
 
-SERVICES = web.AppKey("services", Services)
+SERVICES = web.AppKey("services", Services[Vendor])
 access_log = logging.getLogger("mockserver.access")
 log = logging.getLogger("mockserver")
 
@@ -63,7 +64,7 @@ def create_app(
         config = config_from_dict(config)
     elif isinstance(config, str | Path):
         config = load_config(config)
-    services = Services.build(config, seed=seed, frozen_clock=frozen_clock)
+    services: Services[Vendor] = Services.build(config, seed=seed, frozen_clock=frozen_clock)
 
     app = web.Application(client_max_size=config.max_body_bytes)
     app[SERVICES] = services
@@ -283,8 +284,7 @@ def _vendor_server(vendor: Vendor, mount: Mount):
                 if slow is not None and isinstance(response, web.Response):
                     outcome = f"{outcome}+slow_body" if outcome != "ok" else "fault:slow_body"
                     response = await faults.dribble(request, response, slow)
-                if CURRENT.get() is not None:
-                    CURRENT.set(None)  # keep-alive requests share a task: forget this one's facts
+                services.scenarios.end_request()  # keep-alive requests share a task: forget this one's facts
             no_answer = outcome.startswith("fault:") and outcome != "fault:slow_body"
             journal(request, call, started, faults.NO_ANSWER if no_answer else response.status, outcome)
             return response

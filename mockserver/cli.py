@@ -239,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _load_config(path: Path | str | None):
-    from mockserver.core.config import ConfigError, load_config
+    from mockserver.bundled import load_config
+    from mockserver.core.config import ConfigError
 
     try:
         return load_config(path)
@@ -464,7 +465,7 @@ async def _shutdown(app, listener, loop, signals) -> None:
 def _validate(args: argparse.Namespace) -> int:
     """Config and scenario files; scenarios are also checked against the mounted vendors (their
     operations and error tables). Problems print as ``file:line:col: rule NAME: what``."""
-    from mockserver.core.config import check
+    from mockserver.bundled import check_config as check
     from mockserver.core.yamlfile import YamlSyntaxError, load
     from mockserver.engine.scenarios import check as check_scenario
     from mockserver.engine.scenarios import looks_like_scenario
@@ -586,7 +587,7 @@ def _field_values(tokens: list[str]) -> dict[str, str]:
 
 
 def _checksum(args: argparse.Namespace) -> int:
-    from mockserver.core.signing import signers
+    from mockserver.bundled import signers
 
     found = signers()
 

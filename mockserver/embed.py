@@ -38,8 +38,9 @@ import yaml
 from aiohttp import web
 
 from mockserver.app import SERVICES, create_app
+from mockserver.bundled import load_config
 from mockserver.core.clock import parse_duration, parse_instant
-from mockserver.core.config import Config, load_config
+from mockserver.core.config import Config
 from mockserver.core.yamlfile import Located, YamlSyntaxError, loads
 from mockserver.engine.scenarios import Rule, ScenarioError, validate
 from mockserver.engine.services import Services

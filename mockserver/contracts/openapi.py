@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from mockserver import __version__
 from mockserver.contracts import schemas as contracts
+from mockserver.version import __version__
 
 if TYPE_CHECKING:
     from mockserver.http.vendor import Vendor

@@ -7,15 +7,21 @@ SmartSMSBulk accounts keeps every other vendor's demo accounts working.
 
 Everything is validated with jsonschema on load (the core schema, then each vendor's section
 against that vendor's schema); problems are reported with the file, line, column and field path.
+
+The core names no vendor: the functions that need the vendors' sections take them (``vendors``,
+anything shaped like :class:`VendorSection`, e.g. the classes ``mockserver.vendors.discover()``
+returns). :mod:`mockserver.bundled` binds them to the shipped vendors.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mockserver.core.yamlfile import Located, YamlSyntaxError, format_path
 from mockserver.core.yamlfile import load as load_yaml
@@ -23,6 +29,17 @@ from mockserver.core.yamlfile import load as load_yaml
 PACKAGE_DIR = Path(__file__).parent.parent  # mockserver/: the bundled config and core schemas
 DEFAULT_CONFIG = PACKAGE_DIR / "default_config.yaml"
 CORE_SCHEMA = PACKAGE_DIR / "schemas" / "config.schema.json"
+
+
+class VendorSection(Protocol):
+    """What the config needs of a vendor (class): its section's name, schema and bundled defaults."""
+
+    @property
+    def name(self) -> str: ...
+
+    def config_schema(self) -> dict[str, Any]: ...
+
+    def defaults_path(self) -> Path: ...
 
 
 class ConfigError(ValueError):
@@ -76,59 +93,56 @@ def _read(path: Path) -> Located:
         raise ConfigError([f"{path}: {exc.strerror or exc}"]) from None
 
 
-def vendor_defaults() -> dict[str, Located]:
-    from mockserver.vendors import discover
-
+def vendor_defaults(vendors: Iterable[VendorSection]) -> dict[str, Located]:
+    """Each vendor's bundled section (its demo accounts), by vendor name."""
     found = {}
-    for vendor in discover():
+    for vendor in vendors:
         path = vendor.defaults_path()
         if path.exists():
             found[vendor.name] = _read(path)
     return found
 
 
-def check(located: Located) -> list[str]:
+def check(located: Located, vendors: Iterable[VendorSection]) -> list[str]:
     """Problems of one config document (as given by a user), without merging defaults."""
-    import json
-
-    from mockserver.vendors import discover
-
     data = located.data if located.data is not None else {}
     problems = _problems(located, data, json.loads(CORE_SCHEMA.read_text(encoding="utf-8")))
     if not isinstance(data, dict) or not isinstance(data.get("vendors") or {}, dict):
         return problems
-    vendors = {v.name: v for v in discover()}
+    known = {v.name: v for v in vendors}
     for name, section in (data.get("vendors") or {}).items():
-        if name not in vendors:
-            problems.append(
-                f"{located.where(('vendors', name))}: vendors.{name}: unknown vendor (known: {', '.join(sorted(vendors))})"
-            )
+        if name not in known:
+            where = located.where(("vendors", name))
+            problems.append(f"{where}: vendors.{name}: unknown vendor (known: {', '.join(sorted(known))})")
             continue
-        problems.extend(_problems(located, section, vendors[name].config_schema(), ("vendors", name)))
+        problems.extend(_problems(located, section, known[name].config_schema(), ("vendors", name)))
     return problems
 
 
-def load_config(path: str | Path | None = None) -> Config:
+def load_config(path: str | Path | None = None, *, vendors: Iterable[VendorSection]) -> Config:
     """The effective config: bundled defaults, with the file at ``path`` merged over them."""
-    return build_config(_read(Path(path)) if path is not None else None)
+    return build_config(_read(Path(path)) if path is not None else None, vendors=vendors)
 
 
-def config_from_dict(data: dict[str, Any]) -> Config:
+def config_from_dict(data: dict[str, Any], *, vendors: Iterable[VendorSection]) -> Config:
     """A config from a dict (tests, the embedding API), merged over the defaults like a file."""
-    return build_config(Located(data, {}, "<dict>"))
+    return build_config(Located(data, {}, "<dict>"), vendors=vendors)
 
 
-def build_config(user: Located | None) -> Config:
+def build_config(user: Located | None, *, vendors: Iterable[VendorSection]) -> Config:
+    """The bundled defaults (``default_config.yaml`` and each vendor's section), with ``user``
+    merged over them once it is checked."""
+    vendors = list(vendors)  # read more than once
     base = _read(DEFAULT_CONFIG)
     data: dict[str, Any] = copy.deepcopy(base.data) or {}
-    data["vendors"] = {name: copy.deepcopy(loc.data) for name, loc in vendor_defaults().items()}
+    data["vendors"] = {name: copy.deepcopy(loc.data) for name, loc in vendor_defaults(vendors).items()}
     sources = [str(DEFAULT_CONFIG)]
     if user is None:
-        problems = check(Located(data, {}, "<bundled defaults>"))
+        problems = check(Located(data, {}, "<bundled defaults>"), vendors)
         if problems:  # a broken bundled file is our bug, but say so plainly
             raise ConfigError(problems)
         return Config(data, sources)
-    problems = check(user)
+    problems = check(user, vendors)
     if problems:
         raise ConfigError(problems)
     sources.append(user.source)

@@ -1,10 +1,15 @@
-"""The core services one server shares between its vendors, built once per application."""
+"""The core services one server shares between its vendors, built once per application.
+
+Generic in the vendor type: the engine only needs :class:`~mockserver.engine.interfaces.EngineVendor`,
+while the HTTP layer above keeps its own vendor class (``Services[Vendor]``) without the engine
+naming it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from sys import intern
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
 from mockserver.core.clock import Clock
 from mockserver.core.config import Config
@@ -13,14 +18,14 @@ from mockserver.core.store import Message, Store
 from mockserver.core.textparts import count_parts
 from mockserver.engine.callbacks import CallbackSettings, Dispatcher
 from mockserver.engine.delivery import Delivery, DeliveryTimings
+from mockserver.engine.interfaces import EngineVendor
 from mockserver.engine.scenarios import ScenarioEngine
 
-if TYPE_CHECKING:
-    from mockserver.http.vendor import Vendor
+V = TypeVar("V", bound=EngineVendor)
 
 
 @dataclass
-class Services:
+class Services(Generic[V]):
     config: Config
     clock: Clock
     rng: Randomness
@@ -28,11 +33,11 @@ class Services:
     scenarios: ScenarioEngine
     callbacks: Dispatcher
     delivery: Delivery
-    vendors: dict[str, Vendor] = field(default_factory=dict)
+    vendors: dict[str, V] = field(default_factory=dict)
     contracts: Any = None  # strict.StrictChecker when strict mode is on anywhere, else None
 
     @classmethod
-    def build(cls, config: Config, *, seed: int | None, frozen_clock: bool) -> Services:
+    def build(cls, config: Config, *, seed: int | None, frozen_clock: bool) -> Services[V]:
         clock = Clock(frozen=frozen_clock)
         rng = Randomness(seed)
         store = Store(config.journal_size)

@@ -26,8 +26,10 @@ from aiohttp import web
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow, ErrorTable, VendorError
 from mockserver.core.store import Message, RequestRecord, header_block
+from mockserver.engine.scenarios import Facts
 
 if TYPE_CHECKING:
+    from mockserver.core.store import Message
     from mockserver.engine.scenarios import SlowBody
     from mockserver.engine.services import Services
 
@@ -46,6 +48,9 @@ class Operation:
     handler: Handler
     render_error: ErrorRenderer | None = None  # this operation's own error shape, if it differs
     summary: str = ""
+    # The operation sends messages to recipients: the magic error numbers apply to it (and a
+    # vendor added later gets them by setting this, whatever its operations are called).
+    sends: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +171,7 @@ class Call:
         self._record: RequestRecord | None = None
         self.slow_body: SlowBody | None = None  # a scenario's slow_body plan for the answer
         self.account: str | None = None  # set by the handler once it knows who is calling
-        self.facts: dict[str, Any] = {}
+        self.facts: Facts | None = None  # what the handler told the scenario gate
 
     # -- body helpers: every malformed input becomes the vendor's own error ------------------
     async def raw(self) -> bytes:
@@ -264,15 +269,18 @@ class Call:
         """
         if account is not None:
             self.account = account
-        self.facts = {
-            "vendor": self.vendor.name,
-            "operation": self.operation.name,
-            "account": self.account,
-            "recipients": tuple(recipients),
-            "text": text,
-            "sender": sender,
-        }
-        await self.services.scenarios.apply(self)
+        facts = self.facts = Facts(self.vendor.name, self.operation.name, self.account, tuple(recipients), text, sender)
+        decision = await self.services.scenarios.apply(facts, self.request.headers, self)
+        if decision is not None:
+            self.slow_body = decision.slow  # the vendor middleware dribbles the answer
+            if decision.interrupt is not None:
+                raise decision.interrupt
+
+    def render_row(self, row: ErrorRow, detail: str) -> web.StreamResponse:
+        """``row`` in this operation's error shape, for a row the vendor's table does not hold
+        (the engine's :class:`~mockserver.engine.interfaces.ErrorRenderer`)."""
+        renderer = self.operation.render_error or self.vendor.render_error
+        return renderer(self, row, detail, {})
 
 
 class VendorHandlers:
@@ -303,7 +311,7 @@ class Vendor:
     # mode finds the accounts marked ``strict: true`` through it): {"accounts": "userId"}.
     account_fields: ClassVar[Mapping[str, str]] = {}
 
-    def __init__(self, services: Services, config: Mapping[str, Any]) -> None:
+    def __init__(self, services: Services[Vendor], config: Mapping[str, Any]) -> None:
         self.services = services
         self.config = config
         # Seconds a request has to send its body (config ``server.body_timeout``), read once.

@@ -12,12 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from mockserver import __version__
 from mockserver.core.clock import BANGKOK, parse_duration, parse_instant
 from mockserver.core.store import CALLBACK_STATES, DELIVERED
 from mockserver.engine.delivery import MANUAL_STATES
 from mockserver.engine.services import Services
 from mockserver.http.vendor import json_response
+from mockserver.version import __version__
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.core.config import ConfigError, load_config
+from mockserver.bundled import load_config
+from mockserver.core.config import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 

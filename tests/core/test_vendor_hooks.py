@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver.app import SERVICES
-from mockserver.core.config import build_config
+from mockserver.bundled import build_config
 from mockserver.vendors import discover
 
 CREDIT = 10**6

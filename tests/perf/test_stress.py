@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 
 from mockserver.app import SERVICES
-from mockserver.core.config import build_config
+from mockserver.bundled import build_config
 from mockserver.vendors import discover
 from tests.smartsmsbulk.signing import checksum
 

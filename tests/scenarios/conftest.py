@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from mockserver.app import SERVICES
-from mockserver.core.config import vendor_defaults
+from mockserver.bundled import vendor_defaults
 from mockserver.core.errors import ErrorRow
 from mockserver.vendors import discover
 

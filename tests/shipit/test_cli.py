@@ -16,7 +16,7 @@ import requests
 
 from mockserver import cli
 from mockserver.app import SERVICES, create_app
-from mockserver.core.signing import signers
+from mockserver.bundled import signers
 from tests.smartsmsbulk.signing import checksum
 
 from .conftest import child_env, mockserver_cmd

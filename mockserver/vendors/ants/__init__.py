@@ -157,13 +157,19 @@ class Ants(Vendor):
                 prefix="/ants",
                 hosts=("api-service.ants.co.th", *oldplatform.OLD_HOSTS),
                 operations=(
-                    Operation("send_sms", "POST", "/sms/send", h.send, summary="Send SMS to up to 500 numbers"),
+                    Operation(
+                        "send_sms", "POST", "/sms/send", h.send, summary="Send SMS to up to 500 numbers", sends=True
+                    ),
                     Operation("loginfo", "GET", "/sms/loginfo", h.loginfo, summary="Message logs of the last 48 hours"),
                     Operation("preview", "POST", "/sms/preview", h.preview, summary="Credits a text would cost"),
                     Operation("balance", "POST", "/account/balance", h.balance, summary="Account credit"),
                     Operation("sender_list", "GET", "/sms/senderList", h.sender_list, summary="Sender names"),
-                    Operation("otp_request", "POST", "/otp/requestOTP", h.request_otp, summary="Send an OTP"),
-                    Operation("otp_resend", "POST", "/otp/resendOTP", h.resend_otp, summary="Send a new OTP code"),
+                    Operation(
+                        "otp_request", "POST", "/otp/requestOTP", h.request_otp, summary="Send an OTP", sends=True
+                    ),
+                    Operation(
+                        "otp_resend", "POST", "/otp/resendOTP", h.resend_otp, summary="Send a new OTP code", sends=True
+                    ),
                     Operation("otp_verify", "POST", "/otp/verifyOTP", h.verify_otp, summary="Check an OTP code"),
                     Operation("send_single", "POST", oldplatform.SINGLE, old.single, summary="Old platform: one text"),
                     Operation(

@@ -155,7 +155,12 @@ class Fpt(Vendor):
                 operations=(
                     Operation("token", "POST", "/oauth2/token", h.token, summary="OAuth2 client_credentials token"),
                     Operation(
-                        "send_sms", "POST", "/api/push-brandname-otp", h.send_sms, summary="Brandname OTP/CSKH SMS"
+                        "send_sms",
+                        "POST",
+                        "/api/push-brandname-otp",
+                        h.send_sms,
+                        summary="Brandname OTP/CSKH SMS",
+                        sends=True,
                     ),
                     Operation(
                         "send_international",
@@ -163,12 +168,18 @@ class Fpt(Vendor):
                         "/api/push-brandname-international",
                         h.send_international,
                         summary="Brandname SMS to a non-VN number",
+                        sends=True,
                     ),
                     Operation(
                         "create_campaign", "POST", "/api/create-campaign", h.create_campaign, summary="Ads campaign"
                     ),
                     Operation(
-                        "send_ads", "POST", "/api/push-brandname-ads", h.send_ads, summary="Ads batch to a campaign"
+                        "send_ads",
+                        "POST",
+                        "/api/push-brandname-ads",
+                        h.send_ads,
+                        summary="Ads batch to a campaign",
+                        sends=True,
                     ),
                     Operation(
                         "cancel_ads", "POST", "/api/cancel-ads", h.cancel_ads, summary="Cancel unsent ads batches"

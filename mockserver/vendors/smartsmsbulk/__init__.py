@@ -104,10 +104,14 @@ class SmartSMSBulk(Vendor):
                 prefix="/smartsmsbulk",
                 hosts=("services.smartsmsbulk.com", "services-dev.smartsmsbulk.com"),
                 operations=(
-                    Operation("send_sms", "POST", "/api/v2/SendSMS", h.send_sms, routes.send_sms_error),
-                    Operation("send_bulk", "POST", "/api/v2/SendBulkSMS", h.send_bulk, routes.send_bulk_error),
+                    Operation("send_sms", "POST", "/api/v2/SendSMS", h.send_sms, routes.send_sms_error, sends=True),
+                    Operation(
+                        "send_bulk", "POST", "/api/v2/SendBulkSMS", h.send_bulk, routes.send_bulk_error, sends=True
+                    ),
                     Operation("query_dr", "POST", "/api/delivery/QueryDR", h.query_dr, routes.query_dr_error),
-                    Operation("otp_send", "POST", "/api/OptSendSms/OptSendSms", h.otp_send, routes.otp_send_error),
+                    Operation(
+                        "otp_send", "POST", "/api/OptSendSms/OptSendSms", h.otp_send, routes.otp_send_error, sends=True
+                    ),
                     Operation("otp_verify", "POST", "/api/OptSendSms/OptVerify", h.otp_verify, routes.plain_error),
                     Operation(
                         "check_balance", "POST", "/api/credit/CheckBalance", h.check_balance, routes.check_balance_error

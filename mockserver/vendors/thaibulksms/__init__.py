@@ -166,7 +166,7 @@ class ThaiBulkSMS(Vendor):
                 prefix=routes.SMS_PREFIX,
                 hosts=("api-v2.thaibulksms.com",),
                 operations=(
-                    Operation("send_sms", "POST", "/sms", h.send_sms, routes.sms_error, "Send SMS"),
+                    Operation("send_sms", "POST", "/sms", h.send_sms, routes.sms_error, "Send SMS", sends=True),
                     Operation("credit", "GET", "/credit", h.credit, routes.sms_error, "Remaining credit"),
                     Operation(
                         "short_link",
@@ -183,9 +183,19 @@ class ThaiBulkSMS(Vendor):
                 prefix=routes.OTP_PREFIX,
                 hosts=("otp.thaibulksms.com",),
                 operations=(
-                    Operation("otp_request", "POST", "/v2/otp/request", h.otp_request, v2, "Request an OTP"),
+                    Operation(
+                        "otp_request", "POST", "/v2/otp/request", h.otp_request, v2, "Request an OTP", sends=True
+                    ),
                     Operation("otp_verify", "POST", "/v2/otp/verify", h.otp_verify, v2, "Verify an OTP"),
-                    Operation("otp_request_v1", "POST", "/v1/otp/request", h.otp_request, v1, "Request an OTP (v1)"),
+                    Operation(
+                        "otp_request_v1",
+                        "POST",
+                        "/v1/otp/request",
+                        h.otp_request,
+                        v1,
+                        "Request an OTP (v1)",
+                        sends=True,
+                    ),
                     Operation("otp_verify_v1", "POST", "/v1/otp/verify", h.otp_verify, v1, "Verify an OTP (v1)"),
                 ),
                 render_error=v2,

@@ -167,6 +167,7 @@ class Handlers(VendorHandlers):
         return json_response({"remaining_credit": {kind: account.credit[kind]}})
 
     async def short_link(self, call: Call) -> web.Response:
+        await call.consult()  # a public link: no caller to authenticate, but scenarios still apply
         url = self.model.short_links.get(call.request.match_info["code"])
         if url is None:
             raise VendorError("ERROR_NOT_FOUND")

@@ -136,6 +136,7 @@ class VoiceOtp(Vendor):
                         h.post_sms,
                         routes.code_error,
                         "Place a voice call reading out a numeric code",
+                        sends=True,
                     ),
                     Operation(
                         "check_voice",
