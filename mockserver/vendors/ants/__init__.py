@@ -171,12 +171,29 @@ class Ants(Vendor):
                         "otp_resend", "POST", "/otp/resendOTP", h.resend_otp, summary="Send a new OTP code", sends=True
                     ),
                     Operation("otp_verify", "POST", "/otp/verifyOTP", h.verify_otp, summary="Check an OTP code"),
-                    Operation("send_single", "POST", oldplatform.SINGLE, old.single, summary="Old platform: one text"),
                     Operation(
-                        "send_multi", "POST", oldplatform.MULTI, old.multi, summary="Old platform: several texts"
+                        "send_single",
+                        "POST",
+                        oldplatform.SINGLE,
+                        old.single,
+                        summary="Old platform: one text",
+                        sends=True,
                     ),
                     Operation(
-                        "send_advanced", "POST", oldplatform.ADVANCED, old.advanced, summary="Old platform: full send"
+                        "send_multi",
+                        "POST",
+                        oldplatform.MULTI,
+                        old.multi,
+                        summary="Old platform: several texts",
+                        sends=True,
+                    ),
+                    Operation(
+                        "send_advanced",
+                        "POST",
+                        oldplatform.ADVANCED,
+                        old.advanced,
+                        summary="Old platform: full send",
+                        sends=True,
                     ),
                 ),
                 render_error=routes.render_error,

@@ -211,6 +211,7 @@ class ThaiBulkSMS(Vendor):
                         legacy.LegacyHandlers(self).send_sms,
                         legacy.legacy_error,
                         "Send SMS, legacy API (form with username/password, XML answer)",
+                        sends=True,
                     ),
                 ),
                 render_error=legacy.legacy_error,
