@@ -116,6 +116,9 @@ async def thaibulksms_flow(client, services, callback: str) -> None:
         await client.post(f"/thaibulksms-otp/{version}/otp/verify", data={**app, "token": token, "pin": pin})
         await client.post(f"/thaibulksms-otp/{version}/otp/verify", json={**app, "token": token, "pin": pin})
         await client.post(f"/thaibulksms-otp/{version}/otp/request", json={**app})
+    legacy = {"username": "demo", "password": "demo-thaibulksms-pass", "msisdn": "0812345678", "message": "old"}
+    await client.post("/thaibulksms-legacy/sms_api.php", data={**legacy, "force": "standard"})
+    await client.post("/thaibulksms-legacy/sms_api.php", data={**legacy, "password": "wrong"})
 
 
 async def ants_flow(client, services, callback: str) -> None:
