@@ -218,6 +218,7 @@ class MockServer:
             await runner.cleanup()
             raise
         self._runner = runner
+        app[SERVICES].callbacks.listening(runner.addresses)  # callbacks to our own /_mock/ are refused
         self.port = runner.addresses[0][1]
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{host}:{self.port}"
