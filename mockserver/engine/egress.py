@@ -38,9 +38,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Refused whatever the config says: (network, what it is).
 ALWAYS_REFUSED: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = (
-    (ipaddress.ip_network("169.254.0.0/16"), "link-local address (cloud metadata)"),
-    (ipaddress.ip_network("fe80::/10"), "link-local address"),
-    (ipaddress.ip_network("fd00:ec2::254/128"), "cloud metadata address"),
+    (ipaddress.ip_network("169.254.0.0/16"), "a link-local address (cloud metadata)"),
+    (ipaddress.ip_network("fe80::/10"), "a link-local address"),
+    (ipaddress.ip_network("fd00:ec2::254/128"), "a cloud metadata address"),
 )
 ADMIN_SEGMENT = "_mock"  # the first path segment of the admin API
 _LOOPBACK = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
@@ -122,7 +122,7 @@ class Egress:
             if ip.version == network.version and ip in network:
                 return f"{what} {ip}"
         if self.deny_private and not ip.is_global:
-            return f"private or loopback address {ip} (callbacks.deny_private)"
+            return f"a private or loopback address {ip} (callbacks.deny_private)"
         if admin and self._is_self(ip, port):
             return f"the mock's own /_mock/ API at {ip}:{port}"
         return None
@@ -151,18 +151,19 @@ class Egress:
         return None
 
     async def resolved_refusal(self, url: str) -> str | None:
-        """The dispatch-time check: the send-time one, then every address the name resolves to.
+        """The dispatch-time check: an IP literal as at send time, a name by every address it
+        resolves to (``localhost`` included: here it is what the resolver says).
 
         A name that does not resolve is not refused here: the attempt then fails as a
         connection error and is retried like any unreachable receiver.
         """
-        why = self.url_refusal(url)
-        if why is not None:
-            return why
         parts = _parse(url)
-        if parts is None or not parts.host or literal_address(parts.host) is not None:
+        if parts is None or not parts.host:
             return None
         port = parts.port or 0
+        ip = literal_address(parts.host)
+        if ip is not None:
+            return self.address_refusal(ip, port, is_admin_path(parts.path))
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(parts.host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError):
@@ -171,7 +172,7 @@ class Egress:
         for info in infos:
             why = self.address_refusal(ipaddress.ip_address(info[4][0]), port, admin)
             if why is not None:
-                return f"{parts.host} resolves to a {why}"
+                return f"{parts.host} resolves to {why}"
         return None
 
 
@@ -191,7 +192,7 @@ class GuardedResolver(AbstractResolver):
         for result in results:
             why = self._egress.address_refusal(ipaddress.ip_address(result["host"]), result["port"] or port, admin)
             if why is not None:
-                raise EgressRefused(f"{host} resolves to a {why}")
+                raise EgressRefused(f"{host} resolves to {why}")
         return results
 
     async def close(self) -> None:
