@@ -102,7 +102,7 @@ class CallbackSettings:
     backoff_max: float = 600.0
     timeout: float = 5.0
     concurrency: int = 64
-    per_destination: int = 4  # requests queued or in flight per host:port at most
+    per_destination: int = 8  # requests queued or in flight per host:port at most
     grace: float = 5.0
     allowed_hosts: tuple[str, ...] | None = None  # None: any host; "*.example.com" matches subdomains
     deny_private: bool = False  # also refuse loopback and private addresses (a shared sandbox)
