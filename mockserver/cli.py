@@ -398,6 +398,7 @@ async def _run(app, host: str, port: int) -> None:
     from mockserver.core.tuning import collect_periodically, settle_gc
 
     settle_gc()
+    app[SERVICES].callbacks.listening(listener.addresses)  # callbacks to our own /_mock/ are refused
     store = app[SERVICES].store
     collector = asyncio.get_running_loop().create_task(collect_periodically(lambda: store.requests_seen))
     bound = listener.port

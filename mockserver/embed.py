@@ -230,6 +230,7 @@ class MockServer:
         settings = EdgeSettings.from_config(app[SERVICES].config.section("server"))
         self._listener = await serve(app, self.host, self.port, settings)
         self.port = self._listener.port
+        app[SERVICES].callbacks.listening(self._listener.addresses)  # callbacks to our own /_mock/ are refused
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{host}:{self.port}"
 

@@ -193,7 +193,8 @@ class OtpRecord:
 
 # Callback states: every callback is in the journal in one of these, never missing.
 CB_PENDING, CB_DELIVERED, CB_GAVE_UP, CB_DROPPED = "pending", "delivered", "gave_up", "dropped"
-CALLBACK_STATES = (CB_PENDING, CB_DELIVERED, CB_GAVE_UP, CB_DROPPED)
+CB_REFUSED = "refused"  # its destination is one the egress policy refuses (mockserver.engine.egress)
+CALLBACK_STATES = (CB_PENDING, CB_DELIVERED, CB_GAVE_UP, CB_DROPPED, CB_REFUSED)
 
 
 @dataclass(slots=True)
@@ -216,7 +217,7 @@ class CallbackRecord:
     body: bytes
     message_ids: list[str]
     created_at: float
-    state: str = CB_PENDING  # pending -> delivered | gave_up; or dropped by a scenario rule
+    state: str = CB_PENDING  # pending -> delivered | gave_up | refused; or dropped by a scenario rule
     attempts: list[CallbackAttempt] = field(default_factory=list)
     accept: tuple[int, ...] | None = None  # statuses that count as received; None: any 2xx
     ordered: bool = False  # sent one at a time, in order, per destination URL
@@ -383,9 +384,12 @@ class Store:
         wanted = _digits(phone)
         best: OtpRecord | None = None
         for (v, p), otp in self.otps.items():
-            if (vendor is None or v == vendor) and _same_digits(p, wanted):
-                if best is None or otp.created_at >= best.created_at:
-                    best = otp
+            if (
+                (vendor is None or v == vendor)
+                and _same_digits(p, wanted)
+                and (best is None or otp.created_at >= best.created_at)
+            ):
+                best = otp
         return best
 
     # -- callbacks ---------------------------------------------------------------------------

@@ -6,17 +6,27 @@ in one callback (SmartSMSBulk's JSON array). A bounded pool of workers sends the
 shared client session, retries with exponential backoff and jitter while the receiver fails
 (connection error, timeout, or a status the vendor does not count as received), and records
 every attempt (time, URL, status, latency, error, start of the response) in the store's
-callback journal.
+callback journal. Delivery is at least once: an attempt that timed out may have been processed
+by the receiver, and it is retried all the same (journaled as such).
 
 How the pieces behave (decisions the issue leaves open):
 
 * A callback is journaled the moment it exists (``pending``), before its first attempt; a
   batch being collected is already in the journal and grows until it is sealed.
 * Retry *n* (n = 1, 2, ...) waits ``min(backoff_max, backoff_initial * 2**(n-1))`` seconds times a
-  jitter factor drawn uniformly from [0.5, 1.0) ("equal jitter": never zero, never a herd). The
-  jitter comes from its own generator seeded from ``--seed``, so retries never shift the ids and
-  codes the vendors draw. Backoff runs in real time: it is about a real receiver being down,
-  not about the simulated network. After ``max_attempts`` attempts the callback is ``gave_up``.
+  jitter factor drawn uniformly from [1.0, 1.2): jitter only ever adds (up to 20 %), so the
+  nominal schedule is a guarantee (the defaults, 10 attempts from 60 s doubling to 10 minutes,
+  span at least 65 minutes: a receiver down for an hour still gets every report) and receivers
+  coming back see no herd. The jitter comes from its own generator seeded from ``--seed``, so
+  retries never shift the ids and codes the vendors draw. Backoff waits on the mock's clock:
+  with the default real-time clock that is real time; advancing the clock releases the retries
+  that became due, a frozen clock holds them. ``gave_up`` comes only after ``max_attempts``.
+* Egress (:mod:`mockserver.engine.egress`): :meth:`Dispatcher.url_allowed` is the one check
+  vendors call at send time; at dispatch the host name is resolved and checked again, and a
+  refused callback is journaled ``refused`` with the reason, never retried.
+* Fairness: at most ``per_destination`` requests are queued or in flight per ``host:port``; the
+  others wait in that destination's own line, so a receiver that hangs holds that many workers
+  and no more, and reports to other receivers go out at once.
 * Batching: reports for the same (vendor, URL, method, headers) that arrive within
   ``batch_window`` seconds of the first go out together, at most ``batch_max`` per callback.
   Advancing the clock fires all due reports in one go, so they leave in full batches.
@@ -39,6 +49,8 @@ How the pieces behave (decisions the issue leaves open):
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import itertools
 import logging
 import random
@@ -58,12 +70,14 @@ from mockserver.core.store import (
     CB_DROPPED,
     CB_GAVE_UP,
     CB_PENDING,
+    CB_REFUSED,
     CallbackAttempt,
     CallbackRecord,
 )
+from mockserver.engine.egress import Egress, EgressRefused, GuardedResolver, admin_request, is_admin_path
 
 if TYPE_CHECKING:
-    from mockserver.core.clock import Clock
+    from mockserver.core.clock import Clock, Timer
     from mockserver.core.randomness import Randomness
     from mockserver.core.store import Store
     from mockserver.engine.scenarios import CallbackPlan, ScenarioEngine
@@ -72,17 +86,26 @@ log = logging.getLogger("mockserver.callbacks")
 
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f\s]")  # whitespace or control characters anywhere
 RESPONSE_KEPT = 2048  # bytes of the receiver's answer kept in the journal
+JITTER = (1.0, 1.2)  # retry delay factor: jitter only adds, so the nominal schedule is a floor
+# Attempt errors a user reads in the journal: a timed-out request may well have arrived.
+TIMEOUT_ERROR = "timeout: the receiver may have processed it"
+CONNECT_TIMEOUT_ERROR = "timeout while connecting: not sent"
 
 
 @dataclass(frozen=True, slots=True)
 class CallbackSettings:
-    max_attempts: int = 6
-    backoff_initial: float = 0.5
-    backoff_max: float = 30.0
+    """``callbacks:`` in the config. The retry schedule spans an outage of about an hour
+    (65 to 78 minutes with jitter), as real providers retry for hours rather than seconds."""
+
+    max_attempts: int = 10
+    backoff_initial: float = 60.0
+    backoff_max: float = 600.0
     timeout: float = 5.0
     concurrency: int = 64
+    per_destination: int = 8  # requests queued or in flight per host:port at most
     grace: float = 5.0
     allowed_hosts: tuple[str, ...] | None = None  # None: any host; "*.example.com" matches subdomains
+    deny_private: bool = False  # also refuse loopback and private addresses (a shared sandbox)
     batch_window: float = 0.05
     batch_max: int = 100
     reorder_hold: float = 2.0
@@ -107,6 +130,15 @@ class _Lane:
     busy: bool = False
 
 
+@dataclass(slots=True)
+class _Destination:
+    """One ``host:port``: how many of its callbacks hold a place in the queue or a worker, and
+    the ones waiting for a place (they hold no worker while they wait)."""
+
+    active: int = 0
+    waiting: deque[CallbackRecord] = field(default_factory=deque)
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -124,39 +156,53 @@ class Dispatcher:
         self._jitter = random.Random(f"callbacks:{rng.seed}")
         self._ids = itertools.count(1)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[CallbackRecord] | None = None
+        self._queue: asyncio.Queue[tuple[CallbackRecord, _Destination]] | None = None
         self._backlog: list[CallbackRecord] = []  # queued before start()
         self._workers: list[asyncio.Task] = []
         self._session: aiohttp.ClientSession | None = None
         self._in_flight = 0
-        self._retry: dict[str, tuple[CallbackRecord, asyncio.TimerHandle]] = {}
+        self._retry: dict[str, tuple[CallbackRecord, Timer]] = {}  # on the mock's clock
         self._delayed: dict[str, tuple[CallbackRecord, Any]] = {}  # virtual-clock delays
         self._held: dict[str, list[tuple[CallbackRecord, asyncio.TimerHandle | None]]] = {}  # reorder, per URL
         self._batches: dict[tuple, _Batch] = {}
         self._lanes: dict[str, _Lane] = {}
+        self._destinations: dict[str, _Destination] = {}
+        self.egress = Egress(deny_private=settings.deny_private)
         self._closing = False
         self._hurry = False
         self._idle = asyncio.Event()
         self._idle.set()
-        self.stats = {"sent": 0, "delivered": 0, "gave_up": 0, "dropped": 0, "attempts": 0}
+        self.stats = {"sent": 0, "delivered": 0, "gave_up": 0, "dropped": 0, "refused": 0, "attempts": 0}
 
     # -- policy ------------------------------------------------------------------------------
     def url_allowed(self, url: str) -> bool:
-        """Only http(s) URLs with a host, no whitespace, and only allow-listed hosts when the
-        config has a list (a shared sandbox must not become a way to reach internal services)."""
+        """The send-time check every vendor calls on a client's callback URL (the vendor then
+        answers its own invalid-callback error): see :meth:`refusal`."""
+        return self.refusal(url) is None
+
+    def refusal(self, url: str) -> str | None:
+        """Why a callback to ``url`` is refused, or None: only http(s) URLs with a host and no
+        whitespace; only allow-listed hosts when the config has a list; and never the mock's own
+        ``/_mock/``, link-local or metadata addresses, nor private ones with ``deny_private`` (a
+        shared sandbox must not become a way to reach internal services)."""
         if not isinstance(url, str) or _UNSAFE_URL.search(url):
-            return False
+            return "not a URL"
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - raises ValueError on a bad port
         except ValueError:
-            return False
+            return "not a URL"
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            return False
+            return "not an http(s) URL with a host"
+        if not self._host_listed(parts.hostname):
+            return f"host {parts.hostname} is not in callbacks.allowed_hosts"
+        return self.egress.url_refusal(url)
+
+    def _host_listed(self, hostname: str) -> bool:
         allowed = self.settings.allowed_hosts
         if allowed is None:
             return True
-        host = parts.hostname.lower().rstrip(".")
+        host = hostname.lower().rstrip(".")
         for entry in allowed:
             if entry.startswith("*."):
                 if host.endswith(entry[1:]) and host != entry[2:]:
@@ -164,6 +210,11 @@ class Dispatcher:
             elif host == entry:
                 return True
         return False
+
+    def listening(self, addresses: Iterable[Any]) -> None:
+        """The server tells the dispatcher where it listens once its sockets are bound (aiohttp's
+        ``AppRunner.addresses``), so that callbacks to its own ``/_mock/`` are refused."""
+        self.egress.listening(addresses)
 
     # -- sending -----------------------------------------------------------------------------
     def send(
@@ -260,21 +311,23 @@ class Dispatcher:
         return sum(1 for r in self.store.callbacks.values() if r.state == CB_PENDING)
 
     def counts(self) -> dict[str, int]:
-        out = {CB_PENDING: 0, CB_DELIVERED: 0, CB_GAVE_UP: 0, CB_DROPPED: 0}
+        out = {CB_PENDING: 0, CB_DELIVERED: 0, CB_GAVE_UP: 0, CB_DROPPED: 0, CB_REFUSED: 0}
         for record in self.store.callbacks.values():
             out[record.state] = out.get(record.state, 0) + 1
         return out
 
     def busy(self) -> bool:
-        """Anything queued, in flight, waiting for a retry, being batched or held back
-        (callbacks delayed on the virtual clock wait for the clock and do not count)."""
+        """Anything queued, in flight, waiting for a place at its destination, for a retry on a
+        running clock, being batched or held back (callbacks delayed, or retries waiting, on a
+        frozen clock wait for the clock to move and do not count)."""
         return bool(
             (self._queue is not None and not self._queue.empty())
             or self._backlog
             or self._in_flight
-            or self._retry
+            or (self._retry and not self.clock.frozen)
             or self._batches
             or self._held
+            or any(d.waiting for d in self._destinations.values())
         )
 
     async def drain(self, timeout: float = 10.0) -> None:
@@ -284,10 +337,8 @@ class Dispatcher:
             if time.monotonic() >= deadline:
                 raise TimeoutError("callbacks still pending")
             self._idle.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), min(0.05, max(0.001, deadline - time.monotonic())))
-            except TimeoutError:
-                pass
 
     # -- internals: records and plans ---------------------------------------------------------
     def _new_record(
@@ -429,10 +480,29 @@ class Dispatcher:
         self._put(record)
 
     def _put(self, record: CallbackRecord) -> None:
+        """Queue ``record`` for a worker, or let it wait in its destination's line when that
+        destination already has ``per_destination`` callbacks queued or in flight."""
         if self._queue is None:
             self._backlog.append(record)
-        else:
-            self._queue.put_nowait(record)
+            return
+        key = _destination(record.url)
+        destination = self._destinations.get(key)
+        if destination is None:
+            destination = self._destinations[key] = _Destination()
+        if destination.active >= self.settings.per_destination:
+            destination.waiting.append(record)
+            return
+        destination.active += 1
+        self._queue.put_nowait((record, destination))
+
+    def _release(self, record: CallbackRecord, destination: _Destination) -> None:
+        """A worker is done with ``record``: its place goes to the next one waiting."""
+        destination.active -= 1
+        if destination.waiting and self._queue is not None:
+            destination.active += 1
+            self._queue.put_nowait((destination.waiting.popleft(), destination))
+        elif not destination.active and self._destinations.get(_destination(record.url)) is destination:
+            del self._destinations[_destination(record.url)]
 
     def _settled(self, record: CallbackRecord) -> None:
         """``record`` is finished (or, while closing, had its last try): free its lane."""
@@ -453,7 +523,9 @@ class Dispatcher:
         self._loop = asyncio.get_running_loop()
         self._closing = self._hurry = False
         self._queue = asyncio.Queue()
-        connector = aiohttp.TCPConnector(limit=self.settings.concurrency, limit_per_host=0)
+        connector = aiohttp.TCPConnector(
+            limit=self.settings.concurrency, limit_per_host=0, resolver=GuardedResolver(self.egress)
+        )
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
@@ -462,7 +534,7 @@ class Dispatcher:
         )
         backlog, self._backlog = self._backlog, []
         for record in backlog:
-            self._queue.put_nowait(record)
+            self._put(record)
         for key in list(self._batches):  # batches opened before start: seal them now
             self._seal(key)
         self._workers = [
@@ -487,6 +559,9 @@ class Dispatcher:
                 batch.handle.cancel()
         self._batches.clear()
         self._lanes.clear()
+        for destination in self._destinations.values():
+            destination.waiting.clear()  # in-flight ones release a place nobody waits for
+        self._destinations.clear()
         self._backlog.clear()
         if self._queue is not None:
             while not self._queue.empty():
@@ -523,10 +598,8 @@ class Dispatcher:
         deadline = time.monotonic() + grace
         while (not self._queue.empty() or self._in_flight) and time.monotonic() < deadline and not self._hurry:
             self._idle.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), min(0.05, max(0.001, deadline - time.monotonic())))
-            except TimeoutError:
-                pass
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
@@ -567,7 +640,7 @@ class Dispatcher:
         assert self._queue is not None
         queue = self._queue
         while True:
-            record = await queue.get()
+            record, destination = await queue.get()
             self._in_flight += 1
             try:
                 await self._attempt(record)
@@ -576,6 +649,7 @@ class Dispatcher:
             except Exception:  # never let one bad callback stop a worker
                 log.exception("callback %s failed unexpectedly", record.id)
             finally:
+                self._release(record, destination)
                 self._in_flight -= 1
                 if not self._in_flight and queue.empty():
                     self._check_idle()
@@ -588,9 +662,14 @@ class Dispatcher:
         assert session is not None
         at = self.clock.now()
         started = time.perf_counter()
+        why = await self.egress.resolved_refusal(record.url)
+        if why is not None:
+            self._refuse(record, at, started, why)
+            return
         status: int | None = None
         error: str | None = None
         response_body: str | None = None
+        admin = admin_request.set(is_admin_path(urlsplit(record.url).path))
         try:
             async with session.request(
                 record.method,
@@ -605,10 +684,19 @@ class Dispatcher:
             latency = (time.perf_counter() - started) * 1000
             record.attempts.append(CallbackAttempt(at, None, latency, "interrupted at shutdown", None, record.url))
             raise
+        except aiohttp.ConnectionTimeoutError:
+            error = CONNECT_TIMEOUT_ERROR
         except TimeoutError:
-            error = "timeout"
+            error = TIMEOUT_ERROR
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, EgressRefused):  # the name changed its answer since the check
+                self._refuse(record, at, started, str(exc.os_error))
+                return
+            error = f"{type(exc).__name__}: {exc}"
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
+        finally:
+            admin_request.reset(admin)
         latency = (time.perf_counter() - started) * 1000
         record.attempts.append(CallbackAttempt(at, status, latency, error, response_body, record.url))
         self.stats["attempts"] += 1
@@ -631,21 +719,42 @@ class Dispatcher:
         if first and self._held.get(record.url):
             self._release_overtaken(record)
 
-    def _schedule_retry(self, record: CallbackRecord) -> None:
-        n = len(record.attempts)
-        base = min(self.settings.backoff_max, self.settings.backoff_initial * 2 ** (n - 1))
-        delay = base * self._jitter.uniform(0.5, 1.0)
+    def _refuse(self, record: CallbackRecord, at: float, started: float, why: str) -> None:
+        """Journal a refused attempt and settle the callback: a refused destination stays refused."""
+        latency = (time.perf_counter() - started) * 1000
+        record.attempts.append(CallbackAttempt(at, None, latency, f"refused: {why}", None, record.url))
+        record.state = CB_REFUSED
+        self.stats["attempts"] += 1
+        self.stats["refused"] += 1
+        self._settled(record)
+        if self.store.listeners:
+            self.store.emit(CALLBACK_CHANGED, record)
+        if len(record.attempts) == 1 and self._held.get(record.url):
+            self._release_overtaken(record)
 
+    def retry_delay(self, attempts: int) -> float:
+        """Seconds before the retry that follows attempt number ``attempts`` (jitter included)."""
+        base = min(self.settings.backoff_max, self.settings.backoff_initial * 2 ** (attempts - 1))
+        return base * self._jitter.uniform(*JITTER)
+
+    def _schedule_retry(self, record: CallbackRecord) -> None:
         def requeue() -> None:
             if self._retry.pop(record.id, None) is not None:
                 self._put(record)  # an ordered record keeps its lane: it is still the head
 
-        assert self._loop is not None
-        self._retry[record.id] = (record, self._loop.call_later(delay, requeue))
+        self._retry[record.id] = (record, self.clock.call_later(self.retry_delay(len(record.attempts)), requeue))
 
 
 def _changes_anything(plan: CallbackPlan) -> bool:
     return bool(plan.drop or plan.duplicate or plan.reorder or plan.delay > 0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _destination(url: str) -> str:
+    """``host:port`` of a callback URL: the unit of fairness (one receiver, whatever its paths)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{(parts.hostname or '').lower()}:{port}"
 
 
 def _number(record: CallbackRecord) -> int:
