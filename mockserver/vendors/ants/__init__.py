@@ -108,7 +108,7 @@ from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
 from mockserver.core.store import FINAL_STATES, Message
 from mockserver.http.vendor import Call, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.ants import routes, xmlbody
+from mockserver.vendors.ants import routes, twoway, xmlbody
 from mockserver.vendors.ants.errors import ERRORS
 from mockserver.vendors.ants.models import XML_CT, AntsModel
 
@@ -158,6 +158,8 @@ class Ants(Vendor):
 
     def on_status(self, message: Message) -> None:
         """The seed's delivery report, once the message is final, in its notifyContentType."""
+        if twoway.on_status(self, message):  # a 2-way reply SMS: no report (see twoway.py)
+            return
         if message.status not in FINAL_STATES or not message.callback_url:
             return
         account = self.model.accounts.get(message.account)
@@ -179,6 +181,8 @@ class Ants(Vendor):
             headers=account.callback_headers(content_type),
             message_ids=[message.id],
         )
+
+    inbound = twoway.plan  # SMS 2-Way Interactive: POST /_mock/inbound (see twoway.py)
 
     def _first_account(self):
         return next(iter(self.model.accounts.values()))
