@@ -22,6 +22,7 @@ FINAL_STATES = frozenset({DELIVERED, FAILED, EXPIRED, REJECTED, CANCELLED})
 
 # Change events (``Store.listeners``): what the web inbox streams to browsers.
 MESSAGE_ADDED, MESSAGE_STATUS, OTP_ADDED, CALLBACK_CHANGED, RESET = "message", "status", "otp", "callback", "reset"
+INBOUND_CHANGED = "inbound"  # a subscriber's inbound SMS was journaled or its partner answered
 Listener = Callable[[str, Any], None]
 
 RESPONSE_BODY_LIMIT = 64 * 1024  # a journaled response body is cut here (bounded memory)
@@ -249,6 +250,63 @@ class CallbackRecord:
         }
 
 
+# Inbound states (``POST /_mock/inbound``): waiting for the customer's answer, answered within
+# the vendor's contract, answered outside it (a contract violation), or never answered (the
+# callback dispatcher gave up).
+IN_PENDING, IN_ANSWERED, IN_INVALID, IN_UNANSWERED = "pending", "answered", "invalid", "unanswered"
+INBOUND_STATES = (IN_PENDING, IN_ANSWERED, IN_INVALID, IN_UNANSWERED)
+
+
+@dataclass(slots=True)
+class InboundRecord:
+    """A subscriber's SMS to a customer (SMS 2-way), the request the vendor POSTed about it and
+    the customer's answer; the reply SMS the answer asked for is a :class:`Message` of its own
+    (``reply_message_id``)."""
+
+    id: str  # "in-1": the journal's id
+    vendor: str
+    account: str
+    sender: str  # the subscriber's number, as the vendor writes it
+    keyword: str | None
+    text: str
+    url: str  # where the vendor POSTed it
+    created_at: float
+    transaction_id: str | None = None  # the vendor's own id of the transaction (ANTS TRAN_ID)
+    status: str = IN_PENDING
+    callbacks: tuple[str, ...] = ()  # the callback journal's entries about it (the POST first)
+    attempts: int = 0
+    last_error: str | None = None  # the last failed attempt: "HTTP 500", "timeout", ...
+    answered_at: float | None = None
+    answer: dict[str, Any] | None = None  # vendor-neutral view: success, code, name, reply, body
+    violation: list[str] | None = None  # how the customer's answer broke the vendor's contract
+    reply_message_id: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)  # vendor-specific values (options given)
+    seq: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "vendor": self.vendor,
+            "account": self.account,
+            "from": self.sender,
+            "keyword": self.keyword,
+            "text": self.text,
+            "url": self.url,
+            "created_at": self.created_at,
+            "transaction_id": self.transaction_id,
+            "status": self.status,
+            "callbacks": list(self.callbacks),
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "answered_at": self.answered_at,
+            "answer": self.answer,
+            "violation": self.violation,
+            "reply_message_id": self.reply_message_id,
+            "fields": self.fields,
+        }
+
+
 @dataclass(slots=True)
 class RequestLog:
     at: float
@@ -280,6 +338,8 @@ class Store:
         self.otps: dict[tuple[str, str], OtpRecord] = {}  # (vendor, phone) -> latest OTP
         self.callbacks: OrderedDict[str, CallbackRecord] = OrderedDict()
         self.requests: deque[RequestLog] = deque(maxlen=journal_size)
+        self.inbound: OrderedDict[str, InboundRecord] = OrderedDict()
+        self._inbound_seq = 0
         self.dropped_messages = 0
         self.requests_seen = 0  # every vendor request ever journaled (the journal keeps the newest)
         self._seq = 0
@@ -298,6 +358,8 @@ class Store:
         self.otps.clear()
         self.callbacks.clear()
         self.requests.clear()
+        self.inbound.clear()
+        self._inbound_seq = 0
         self.dropped_messages = 0
         self._seq = 0
         if self.listeners:
@@ -410,6 +472,67 @@ class Store:
 
     def iter_callbacks(self) -> Iterator[CallbackRecord]:
         return reversed(self.callbacks.values())
+
+    # -- inbound (SMS 2-way) -------------------------------------------------------------------
+    def next_inbound_id(self) -> tuple[int, str]:
+        """(seq, id) for the next inbound message: ``in-1``, ``in-2``... (restarting at a reset)."""
+        self._inbound_seq += 1
+        return self._inbound_seq, f"in-{self._inbound_seq}"
+
+    def add_inbound(self, record: InboundRecord) -> InboundRecord:
+        """Journal an inbound message; past ``journal_size`` the oldest is forgotten."""
+        self.inbound[record.id] = record
+        if len(self.inbound) > self.journal_size:
+            self.inbound.popitem(last=False)
+        self.inbound_changed(record)
+        return record
+
+    def inbound_changed(self, record: InboundRecord) -> None:
+        if self.listeners:
+            self.emit(INBOUND_CHANGED, record)
+
+    def get_inbound(self, inbound_id: str) -> InboundRecord | None:
+        return self.inbound.get(inbound_id)
+
+    def find_inbound(
+        self,
+        *,
+        vendor: str | None = None,
+        phone: str | None = None,
+        since: float | None = None,
+        status: str | None = None,
+        account: str | None = None,
+        keyword: str | None = None,
+        text: str | None = None,
+        limit: int | None = None,
+    ) -> list[InboundRecord]:
+        """Newest first, filtered as :meth:`find_messages` filters (``phone`` is the subscriber's
+        number in any form; ``keyword`` is case-insensitive; ``text`` a substring of the text,
+        keyword, number or id)."""
+        found: list[InboundRecord] = []
+        needle = text.casefold() if text else None
+        wanted_keyword = keyword.casefold() if keyword else None
+        for record in reversed(self.inbound.values()):
+            if since is not None and record.created_at < since:
+                break
+            if vendor is not None and record.vendor != vendor:
+                continue
+            if phone is not None and not _same_phone(record.sender, phone):
+                continue
+            if status is not None and record.status != status:
+                continue
+            if account is not None and record.account != account:
+                continue
+            if wanted_keyword is not None and (record.keyword or "").casefold() != wanted_keyword:
+                continue
+            if needle is not None and not any(
+                needle in v.casefold() for v in (record.text, record.keyword or "", record.sender, record.id)
+            ):
+                continue
+            found.append(record)
+            if limit is not None and len(found) >= limit:
+                break
+        return found
 
     # -- requests ----------------------------------------------------------------------------
     def log_request(self, entry: RequestLog) -> None:

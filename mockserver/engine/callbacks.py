@@ -91,6 +91,14 @@ JITTER = (1.0, 1.2)  # retry delay factor: jitter only adds, so the nominal sche
 TIMEOUT_ERROR = "timeout: the receiver may have processed it"
 CONNECT_TIMEOUT_ERROR = "timeout while connecting: not sent"
 
+ANSWER_READ = 64 * 1024  # bytes of the receiver's answer an ``on_answer`` hook gets
+
+# ``on_answer(record, attempt, body)``: called after every attempt of a callback sent with it,
+# once the attempt is journaled and the record's state updated; ``body`` is the start of the
+# receiver's answer (empty when there was none). For callbacks whose answer means something to
+# the sender (SMS 2-way: the customer answers with the reply SMS).
+AnswerHook = Callable[[CallbackRecord, CallbackAttempt, bytes], None]
+
 
 @dataclass(frozen=True, slots=True)
 class CallbackSettings:
@@ -168,6 +176,7 @@ class Dispatcher:
         self._lanes: dict[str, _Lane] = {}
         self._destinations: dict[str, _Destination] = {}
         self.egress = Egress(deny_private=settings.deny_private)
+        self._answer_hooks: dict[str, AnswerHook] = {}  # record id -> on_answer, until it settles
         self._closing = False
         self._hurry = False
         self._idle = asyncio.Event()
@@ -231,11 +240,15 @@ class Dispatcher:
         plan: CallbackPlan | None = None,
         consult: bool = True,
         note: str | None = None,
+        on_answer: AnswerHook | None = None,
     ) -> CallbackRecord:
         """Journal and queue one callback; ``accept`` lists the statuses that count as received
         (default any 2xx). ``plan`` overrides the scenario's callback rule for these messages;
-        ``consult=False`` skips asking the scenario (replays, copies)."""
+        ``consult=False`` skips asking the scenario (replays, copies). ``on_answer`` is called
+        after each of its attempts (see :data:`AnswerHook`)."""
         record = self._new_record(vendor, url, body, method, headers, message_ids, accept, ordered, note)
+        if on_answer is not None:
+            self._answer_hooks[record.id] = on_answer
         if plan is None and consult and record.message_ids:
             plan = self._plan_for(record.message_ids)
         self._dispatch(record, plan)
@@ -562,6 +575,7 @@ class Dispatcher:
         for destination in self._destinations.values():
             destination.waiting.clear()  # in-flight ones release a place nobody waits for
         self._destinations.clear()
+        self._answer_hooks.clear()
         self._backlog.clear()
         if self._queue is not None:
             while not self._queue.empty():
@@ -670,6 +684,8 @@ class Dispatcher:
         error: str | None = None
         response_body: str | None = None
         admin = admin_request.set(is_admin_path(urlsplit(record.url).path))
+        hook = self._answer_hooks.get(record.id)
+        raw = b""
         try:
             async with session.request(
                 record.method,
@@ -679,7 +695,8 @@ class Dispatcher:
                 allow_redirects=False,
             ) as resp:
                 status = resp.status
-                response_body = (await resp.content.read(RESPONSE_KEPT)).decode("utf-8", "replace")
+                raw = await resp.content.read(ANSWER_READ if hook is not None else RESPONSE_KEPT)
+                response_body = raw[:RESPONSE_KEPT].decode("utf-8", "replace")
         except asyncio.CancelledError:  # the grace period ended mid-request: journal the cut attempt
             latency = (time.perf_counter() - started) * 1000
             record.attempts.append(CallbackAttempt(at, None, latency, "interrupted at shutdown", None, record.url))
@@ -714,6 +731,13 @@ class Dispatcher:
             self._settled(record)  # its one more try at shutdown: still pending, logged
         else:
             self._schedule_retry(record)
+        if hook is not None:
+            if record.state != CB_PENDING:
+                del self._answer_hooks[record.id]
+            try:
+                hook(record, record.attempts[-1], raw)
+            except Exception:  # the hook's bug must not stop this worker
+                log.exception("callback %s: on_answer failed", record.id)
         if self.store.listeners:  # the web inbox shows attempts live
             self.store.emit(CALLBACK_CHANGED, record)
         if first and self._held.get(record.url):
@@ -727,6 +751,12 @@ class Dispatcher:
         self.stats["attempts"] += 1
         self.stats["refused"] += 1
         self._settled(record)
+        hook = self._answer_hooks.pop(record.id, None)
+        if hook is not None:  # the sender learns that nothing answered, as after giving up
+            try:
+                hook(record, record.attempts[-1], b"")
+            except Exception:
+                log.exception("callback %s: on_answer failed", record.id)
         if self.store.listeners:
             self.store.emit(CALLBACK_CHANGED, record)
         if len(record.attempts) == 1 and self._held.get(record.url):

@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -25,7 +26,7 @@ from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow, ErrorTable, VendorError
-from mockserver.core.store import Message, RequestRecord, header_block
+from mockserver.core.store import InboundRecord, Message, RequestRecord, header_block
 from mockserver.engine.scenarios import Facts
 
 if TYPE_CHECKING:
@@ -86,6 +87,60 @@ class Mount:
     hosts: tuple[str, ...]  # the vendor's real host names (with port where the vendor uses one)
     operations: tuple[Operation, ...]
     render_error: ErrorRenderer | None = None  # errors with no operation (404, 405)
+
+
+# -- inbound SMS (SMS 2-way): what a vendor with an inbound API implements ---------------------
+@dataclass(frozen=True, slots=True)
+class InboundRequest:
+    """A subscriber's SMS to a customer, as ``POST /_mock/inbound`` gives it (core fields
+    checked for type and presence; their meaning is the vendor's)."""
+
+    sender: str  # the subscriber's number ("from"), as given
+    text: str
+    keyword: str | None
+    account: str | None  # None: the vendor's first account
+    url: str | None  # None: the account's configured inbound URL
+    options: Mapping[str, Any]  # the rest of the POST body: the vendor's own options
+
+
+class InboundRefused(ValueError):
+    """The inbound request cannot be sent (unknown account, no URL, a bad option): ``/_mock/``
+    answers 400 with this text."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundAnswer:
+    """The customer's answer to an inbound POST, read by the vendor."""
+
+    success: bool  # the customer accepted the message (ANTS ``RESULT_CODE`` 00)
+    code: str | None = None
+    name: str | None = None
+    reply: str | None = None  # the SMS text the customer wants sent back to the subscriber
+    body: Any = None  # the answer as parsed (JSON), or its text when it was no JSON
+    problems: tuple[str, ...] = ()  # how it breaks the vendor's contract: not empty = a violation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"success": self.success, "code": self.code, "name": self.name, "reply": self.reply, "body": self.body}
+
+
+@dataclass(frozen=True, slots=True)
+class InboundPlan:
+    """What the vendor POSTs to the customer for one inbound message, and how it reads and acts
+    on the answer. The core sends it through the callback dispatcher (retries, journal,
+    allow-list) and journals the outcome."""
+
+    url: str
+    body: bytes
+    headers: Mapping[str, str]
+    account: str
+    sender: str  # the subscriber's number in the vendor's format
+    keyword: str | None
+    transaction_id: str | None
+    # parse(HTTP status, body): only called for an answer the dispatcher counts as received (2xx).
+    parse: Callable[[int, bytes], InboundAnswer]
+    # answered(record, answer): after a contract-conform answer; journals the reply SMS (returned).
+    answered: Callable[[InboundRecord, InboundAnswer], Message | None] | None = None
+    fields: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
 
 def _make_encode() -> Callable[[Any], str]:
@@ -349,6 +404,17 @@ class Vendor:
     def describe(self) -> dict[str, Any]:
         """Demo credentials and such, for the CLI banner, README and UI."""
         return {}
+
+    def inbound(self, request: InboundRequest) -> InboundPlan:
+        """What to POST to the customer for a subscriber's SMS (``POST /_mock/inbound``), for a
+        vendor whose documents publish an inbound (2-way) API; raise :class:`InboundRefused`
+        for a request that cannot be sent. Vendors without one leave it alone."""
+        raise NotImplementedError
+
+    @property
+    def has_inbound(self) -> bool:
+        """Whether the vendor implements :meth:`inbound` (``/_mock/inbound`` names them)."""
+        return type(self).inbound is not Vendor.inbound
 
     def sample_send(self, recipient: str, text: str = "Hello from sms-mockserver") -> SampleRequest:
         """A valid single-recipient send with the first demo account of the bundled config."""

@@ -107,6 +107,7 @@ def admin_app(services: Services) -> web.Application:
                         for m in vendor.mounts()
                     ],
                     "demo": vendor.describe(),
+                    "inbound": vendor.has_inbound,
                 }
             )
         return json_response(out)
@@ -267,6 +268,9 @@ def admin_app(services: Services) -> web.Application:
     from mockserver.inspection.contract_admin import add_routes
 
     add_routes(app, services)  # /violations, /openapi/{vendor}.json
+    from mockserver.inspection.inbound import register as register_inbound
+
+    register_inbound(app, services)  # /_mock/inbound: a subscriber's SMS to a customer (SMS 2-way)
     from mockserver.inspection.webui import register as register_webui
 
     register_webui(app, services)  # /_mock/ui/, /_mock/events, /_mock/stats, /_mock/samples (keep it last)

@@ -7,7 +7,8 @@
                                             ``message`` (a message was accepted or changed state;
                                             the message as in ``GET /_mock/messages``),
                                             ``callback`` (a callback was queued or attempted),
-                                            ``otp``, ``reset``, ``resync`` (too much changed at
+                                            ``otp``, ``inbound`` (a subscriber's SMS, see
+                                            ``/_mock/inbound``), ``reset``, ``resync`` (too much changed at
                                             once: fetch again) and a ``clock`` heartbeat
 ``GET /_mock/stats``                        counts: messages per vendor and per status,
                                             callbacks per state, OTPs
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from mockserver.core.store import CALLBACK_CHANGED, MESSAGE_ADDED, MESSAGE_STATUS, OTP_ADDED, RESET
+from mockserver.core.store import CALLBACK_CHANGED, INBOUND_CHANGED, MESSAGE_ADDED, MESSAGE_STATUS, OTP_ADDED, RESET
 from mockserver.http.vendor import compact_json, json_response
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ class _Stream:
             pending["message", obj.id] = ("message", obj)
         elif kind == CALLBACK_CHANGED:
             pending["callback", obj.id] = ("callback", obj)
+        elif kind == INBOUND_CHANGED:
+            pending["inbound", obj.id] = ("inbound", obj)
         elif kind == OTP_ADDED:
             pending["otp", f"{obj.vendor}:{obj.phone}:{obj.created_at}"] = ("otp", obj)
         else:

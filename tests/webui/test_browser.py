@@ -274,3 +274,65 @@ async def test_shared_link_opens_filtered_list_and_message(browser_page, inbox):
 def _artifact(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name
+
+
+async def test_send_as_subscriber_and_the_numbers_thread(browser_page, inbox, aiohttp_server):
+    """SMS 2-way from the inbox: the header's box sends a subscriber's SMS, the customer's reply
+    shows in the number's thread, and the thread's own box sends the next one."""
+    from aiohttp import web
+
+    answers = iter([None, b"not json at all"])
+
+    async def customer(request: web.Request) -> web.Response:
+        sent = await request.json()
+        garbage = next(answers, None)
+        if garbage is not None:
+            return web.Response(body=garbage, content_type="text/plain")
+        reply = {
+            "TRAIN_ID": sent["TRAN_ID"],
+            "RESULT_CODE": "00",
+            "RESULT_NAME": "SUCCESS",
+            "MESSAGE": "ขอบคุณครับ: registered",
+        }
+        return web.json_response(reply)
+
+    app = web.Application()
+    app.router.add_post("/2way", customer)
+    server = await aiohttp_server(app)
+    page, client = browser_page, inbox
+    await page.goto(f"{base_of(client)}/_mock/ui/")
+    await page.locator("[data-testid=live].on").wait_for()
+
+    toggle = page.locator("[data-testid=toggle-subscriber]")
+    await toggle.click()
+    assert await page.locator("[data-testid=s-vendor] option").all_inner_texts() == ["ANTS"]  # vendors with inbound
+    await page.locator("[data-testid=s-from]").fill("0812345678")
+    await page.locator("[data-testid=s-text]").fill("ANTS REGISTER")
+    await page.locator("[data-testid=s-url]").fill(str(server.make_url("/2way")))
+    await page.locator("[data-testid=s-send]").click()
+
+    # The reply SMS opens with the conversation: the subscriber's SMS, then the customer's reply.
+    thread = page.locator("[data-testid=thread]")
+    await thread.wait_for()
+    await page.wait_for_function("document.querySelectorAll('[data-testid=thread] li').length === 2")
+    items = page.locator("[data-testid=thread] li")
+    assert await items.nth(0).get_attribute("data-testid") == "thread-in"
+    assert "ANTS REGISTER" in await items.nth(0).inner_text()
+    assert "00 SUCCESS" in await page.locator("[data-testid=thread-in-outcome]").inner_text()
+    assert await items.nth(1).get_attribute("data-testid") == "thread-out"
+    assert "ขอบคุณครับ" in await items.nth(1).inner_text()
+    assert await page.locator("[data-testid=detail-text]").inner_text() == "ขอบคุณครับ: registered"
+    assert await page.locator("[data-testid=reply-keyword]").input_value() == "ANTS"
+    assert await page.locator("[data-testid=row]").count() == 1  # the reply is in the list too
+
+    # The thread's own box: this time the customer answers garbage, shown as its violation.
+    await page.locator("[data-testid=reply-text]").fill("ANTS STOP")
+    await page.locator("[data-testid=reply-send]").click()
+    await page.wait_for_function("document.querySelectorAll('[data-testid=thread-in]').length === 2")
+    last_in = page.locator("[data-testid=thread-in]").nth(1)
+    assert "ANTS STOP" in await last_in.inner_text()
+    assert await last_in.locator("[data-testid=thread-in-status]").inner_text() == "invalid"
+    assert "breaks the contract" in await last_in.inner_text()
+    store = services_of(client).store
+    assert [r.status for r in store.inbound.values()] == ["answered", "invalid"]
+    await page.screenshot(path=str(_artifact("inbox-two-way.png")))

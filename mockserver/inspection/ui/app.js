@@ -23,6 +23,7 @@ const state = {
   maxSeq: 0,
   clock: null, // {now, at, frozen}
   loadToken: 0,
+  inboundVendors: [], // vendors with an inbound (2-way) API: the "send as subscriber" boxes
 };
 
 /* ---------- small helpers ---------- */
@@ -397,8 +398,13 @@ async function loadDetail() {
     return;
   }
   if (id !== state.selected) return;
+  let thread = null;
+  if (state.inboundVendors.includes(message.vendor)) {
+    try { thread = await loadThread(message.vendor, message.recipient); } catch (err) { thread = { error: err.message }; }
+    if (id !== state.selected) return;
+  }
   const scroll = $("detail").scrollTop;
-  renderDetail(message, callbacks.callbacks || []);
+  renderDetail(message, callbacks.callbacks || [], thread);
   $("detail").scrollTop = scroll;
 }
 
@@ -406,7 +412,82 @@ function section(title, content, ...extra) {
   return h("section", { class: "d-section" }, h("h4", {}, title, ...extra), content);
 }
 
-function renderDetail(m, callbacks) {
+/* ---------- the number's thread (SMS 2-way): inbound SMS and the messages to that number ---------- */
+async function loadThread(vendor, phone) {
+  const q = new URLSearchParams({ vendor, phone, limit: "50" });
+  const [inbound, messages] = await Promise.all([api("GET", "/inbound?" + q), api("GET", "/messages?" + q)]);
+  const items = [
+    ...inbound.inbound.map((r) => ({ kind: "in", at: r.created_at, r })),
+    ...messages.messages.map((m) => ({ kind: "out", at: m.created_at, m })),
+  ];
+  items.sort((a, b) => a.at - b.at || (a.kind === "in" ? -1 : 1));
+  return { vendor, phone, items };
+}
+
+function inboundOutcome(r) {
+  if (r.status === "answered") {
+    const a = r.answer || {};
+    return `${a.code || ""} ${a.name || ""}`.trim() + (a.success ? " · success" : "");
+  }
+  if (r.status === "invalid") return "answer breaks the contract: " + (r.violation || []).join("; ");
+  if (r.status === "unanswered") return "no answer: " + (r.last_error || "gave up");
+  return r.last_error ? `waiting (last: ${r.last_error})` : "waiting for the customer";
+}
+
+function bubble(item, current) {
+  if (item.kind === "in") {
+    const r = item.r;
+    return h("li", { class: "bubble in", "data-testid": "thread-in", "data-inbound": r.id },
+      h("div", { class: "b-text", lang: langOf(r.text), text: r.text }),
+      h("div", { class: "b-meta" }, `${fmtTime(r.created_at)} · ${r.keyword || ""} · `, statusBadge(r.status, "thread-in-status"),
+        h("span", { class: "b-outcome", "data-testid": "thread-in-outcome", text: " " + inboundOutcome(r) }),
+        r.fields && r.fields.error_message ? h("span", { class: "b-error", text: " · " + r.fields.error_message }) : null));
+  }
+  const m = item.m;
+  return h("li", { class: "bubble out" + (m.id === current ? " current" : ""), "data-testid": "thread-out", "data-id": m.id,
+    onclick: () => { if (m.id !== current) openDetail(m.id); } },
+  h("div", { class: "b-text", lang: langOf(m.text), text: m.text }),
+  h("div", { class: "b-meta" }, `${fmtTime(m.created_at)} · ${m.sender || ""} · `, statusBadge(m.status),
+    m.fields && m.fields.inbound_id ? h("span", { class: "b-outcome", text: ` reply to ${m.fields.inbound_id}` }) : null));
+}
+
+async function sendInbound(body, button) {
+  if (button) button.disabled = true;
+  try {
+    const r = await api("POST", "/inbound", body);
+    toast(r.status === "answered" ? `Answered ${r.answer.code || ""} ${r.answer.name || ""}` : `Inbound ${r.id}: ${inboundOutcome(r)}`, r.status === "invalid" || r.status === "unanswered");
+    return r;
+  } catch (err) {
+    toast("Inbound SMS: " + err.message, true);
+    return null;
+  } finally {
+    if (button) button.disabled = false;
+    if (state.selected) scheduleDetail();
+  }
+}
+
+function renderThread(thread, m) {
+  if (thread.error) return section("Conversation", h("p", { class: "muted", text: thread.error }));
+  const list = h("ol", { class: "thread", "data-testid": "thread" }, thread.items.map((item) => bubble(item, m.id)));
+  const text = h("input", { class: "grow", "data-testid": "reply-text", placeholder: `Text ${m.recipient} sends`, "aria-label": "Subscriber's text" });
+  const keyword = h("input", { class: "kw", "data-testid": "reply-keyword", placeholder: "Keyword", "aria-label": "Keyword" });
+  const lastIn = thread.items.filter((item) => item.kind === "in").pop();
+  if (lastIn && lastIn.r.keyword) keyword.value = lastIn.r.keyword; // the service the subscriber uses
+  const send = h("button", { type: "button", class: "panel-btn good", "data-testid": "reply-send", text: "Send as subscriber" });
+  const go = async () => {
+    if (!text.value.trim()) { text.focus(); return; }
+    const body = { vendor: m.vendor, from: m.recipient, text: text.value };
+    if (keyword.value.trim()) body.keyword = keyword.value.trim();
+    if ($("s-url").value.trim()) body.url = $("s-url").value.trim();
+    if (await sendInbound(body, send)) text.value = "";
+  };
+  send.addEventListener("click", go);
+  text.addEventListener("keydown", (ev) => { if (ev.key === "Enter") go(); });
+  const box = h("div", { class: "reply-box", "data-testid": "reply-box" }, keyword, text, send);
+  return section(`Conversation with ${m.recipient}`, h("div", {}, list, box));
+}
+
+function renderDetail(m, callbacks, thread) {
   const pane = $("detail");
   pane.hidden = false;
   const head = h("div", { class: "d-head" },
@@ -426,6 +507,7 @@ function renderDetail(m, callbacks) {
       h("span", { class: "otp-code", "data-testid": "otp-code", text: o.code }),
       h("div", { class: "otp-meta" }, meta, h("div", {}, copyButton(o.code, "Copy code"))))));
   }
+  if (thread) body.append(renderThread(thread, m));
   body.append(section("Message", h("pre", { class: "fulltext", lang: langOf(m.text), "data-testid": "detail-text", text: m.text }), copyButton(m.text)));
 
   const facts = [
@@ -631,6 +713,34 @@ function renderConnect() {
   }));
 }
 
+/* The header's "send as subscriber" box, for vendors with an inbound (2-way) API. */
+function setupSubscriber() {
+  state.inboundVendors = state.vendors.filter((v) => v.inbound).map((v) => v.name);
+  const toggle = $("toggle-subscriber");
+  toggle.hidden = !state.inboundVendors.length;
+  $("s-vendor").replaceChildren(...state.vendors.filter((v) => v.inbound).map((v) => h("option", { value: v.name, text: v.title })));
+  toggle.addEventListener("click", () => {
+    const form = $("subscriber");
+    form.hidden = !form.hidden;
+    toggle.setAttribute("aria-expanded", String(!form.hidden));
+    if (!form.hidden) $("s-from").focus();
+  });
+  const send = $("s-send");
+  const go = async () => {
+    const from = $("s-from").value.trim(), text = $("s-text").value;
+    if (!from) { $("s-from").focus(); return; }
+    if (!text.trim()) { $("s-text").focus(); return; }
+    const body = { vendor: $("s-vendor").value, from, text };
+    if ($("s-keyword").value.trim()) body.keyword = $("s-keyword").value.trim();
+    if ($("s-url").value.trim()) body.url = $("s-url").value.trim();
+    const r = await sendInbound(body, send);
+    if (r && r.reply_message_id) { $("s-text").value = ""; openDetail(r.reply_message_id); }
+    else if (r) $("s-text").value = "";
+  };
+  send.addEventListener("click", go);
+  $("s-text").addEventListener("keydown", (ev) => { if (ev.key === "Enter") go(); });
+}
+
 async function loadSamples() {
   try {
     const data = await api("GET", "/samples");
@@ -687,6 +797,10 @@ async function connectEvents() {
   });
   on("message", onMessage);
   on("callback", (cb) => { if (state.selected && cb.message_ids.includes(state.selected)) scheduleDetail(); });
+  on("inbound", (r) => {
+    const m = state.selected && state.messages.get(state.selected);
+    if (m && m.vendor === r.vendor && samePhone(m.recipient, r.from)) scheduleDetail();
+  });
   on("otp", (otp) => { if (state.selected && otp.message_id === state.selected) scheduleDetail(); });
   on("reset", () => { onReset(); loadScenario(); });
   on("resync", () => { loadStats(); loadMessages(); if (state.selected) scheduleDetail(); });
@@ -710,6 +824,7 @@ async function start() {
   for (const v of state.vendors) select.append(h("option", { value: v.name, text: v.title }));
   select.value = state.filters.vendor;
   renderConnect();
+  setupSubscriber();
   loadSamples();
   loadScenario();
   await loadStats();

@@ -126,7 +126,7 @@ from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
 from mockserver.core.store import FINAL_STATES, Message
 from mockserver.http.vendor import Call, LoadSend, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.ants import oldplatform, reports, routes, xmlbody
+from mockserver.vendors.ants import oldplatform, reports, routes, twoway, xmlbody
 from mockserver.vendors.ants.errors import ERRORS
 from mockserver.vendors.ants.models import AntsModel
 
@@ -206,7 +206,11 @@ class Ants(Vendor):
         return routes.render_error(call, row, detail, context)
 
     def on_status(self, message: Message) -> None:
+        if twoway.on_status(self, message):  # a 2-way reply SMS: no report (see twoway.py)
+            return
         reports.on_status(self, message)
+
+    inbound = twoway.plan  # SMS 2-Way Interactive: POST /_mock/inbound (see twoway.py)
 
     def _first_account(self):
         return next(iter(self.model.accounts.values()))
