@@ -23,7 +23,7 @@ from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow, ErrorTable, VendorError
-from mockserver.core.store import RequestRecord, header_block
+from mockserver.core.store import Message, RequestRecord, header_block
 
 if TYPE_CHECKING:
     from mockserver.engine.scenarios import SlowBody
@@ -67,27 +67,10 @@ class Mount:
     render_error: ErrorRenderer | None = None  # errors with no operation (404, 405)
 
 
-def _make_encode() -> Callable[[Any], str]:
-    """Compact JSON text with non-ASCII kept, as ``json.dumps(ensure_ascii=False,
-    separators=(",", ":"))`` writes it, but with the C encoder built once: ``dumps`` with
-    options builds an encoder, and ``JSONEncoder.encode`` a C encoder, on every call. No
-    circular-reference check (answers are trees)."""
-    from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-
-    fallback = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    if c_make_encoder is None:  # pragma: no cover - a Python without the C accelerator
-        return fallback
-    iterencode = c_make_encoder(None, fallback.__self__.default, encode_basestring, None, ":", ",", False, False, True)
-
-    def encode(data: Any) -> str:
-        if isinstance(data, str):
-            return encode_basestring(data)
-        return "".join(iterencode(data, 0))
-
-    return encode
-
-
-_encode = _make_encode()
+# Compact JSON text with non-ASCII kept, as ``json.dumps(ensure_ascii=False, separators=(",", ":"))``
+# writes it, from one encoder built once (``dumps`` with options builds one on every call). No
+# circular-reference check: answers are trees.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 _decode = json.JSONDecoder().decode
 
 
