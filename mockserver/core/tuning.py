@@ -10,8 +10,8 @@ Measured with ``benchmarks/run.py`` (SmartSMSBulk SendSMS, 64 connections, 2 cor
   reach; the young generations are collected often and briefly (a few ms at most); and the
   full collection runs on a timer (:func:`collect_periodically`), at most once a minute under
   load and whenever the server has gone quiet, instead of whenever the heuristic fires. The
-  request path creates no reference cycles of its own (see the middleware in
-  :mod:`mockserver.app`); what asyncio leaves behind (closed transports) waits for the next
+  request path creates no reference cycles of its own (see
+  :mod:`mockserver.http.routing`); what asyncio leaves behind (closed transports) waits for the next
   full collection.
 * **uvloop**, when installed (``pip install sms-mockserver[speed]``), replaces the asyncio loop.
 """

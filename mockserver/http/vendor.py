@@ -143,27 +143,10 @@ class InboundPlan:
     fields: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
 
-def _make_encode() -> Callable[[Any], str]:
-    """Compact JSON text with non-ASCII kept, as ``json.dumps(ensure_ascii=False,
-    separators=(",", ":"))`` writes it, but with the C encoder built once: ``dumps`` with
-    options builds an encoder, and ``JSONEncoder.encode`` a C encoder, on every call. No
-    circular-reference check (answers are trees)."""
-    from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-
-    fallback = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    if c_make_encoder is None:  # pragma: no cover - a Python without the C accelerator
-        return fallback
-    iterencode = c_make_encoder(None, fallback.__self__.default, encode_basestring, None, ":", ",", False, False, True)
-
-    def encode(data: Any) -> str:
-        if isinstance(data, str):
-            return encode_basestring(data)
-        return "".join(iterencode(data, 0))
-
-    return encode
-
-
-_encode = _make_encode()
+# Compact JSON text with non-ASCII kept, as ``json.dumps(ensure_ascii=False, separators=(",", ":"))``
+# writes it, from one encoder built once (``dumps`` with options builds one on every call). No
+# circular-reference check: answers are trees.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 _decode = json.JSONDecoder().decode
 
 

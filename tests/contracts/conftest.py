@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 
 from mockserver.app import SERVICES
+from mockserver.http.routing import SERVED
 
 
 @dataclass
@@ -39,14 +40,14 @@ def capture(app: web.Application) -> list[Captured]:
     @web.middleware
     async def record(request: web.Request, handler) -> web.StreamResponse:
         response = await handler(request)
-        call = request.get("call")
-        if call is not None and isinstance(response, web.Response):
+        served = request.get(SERVED)
+        if served is not None and isinstance(response, web.Response):
             body = response.body if isinstance(response.body, bytes) else b""
             outcome = services.store.requests[-1].outcome if services.store.requests else "?"
             seen.append(
                 Captured(
-                    call.vendor,
-                    call.operation.name,
+                    served.vendor,
+                    served.operation.name,
                     request.method,
                     request.path_qs,
                     response.status,
