@@ -136,6 +136,12 @@ def build_context(dest: Path) -> Path:
     return dest
 
 
+def outer_site_dirs() -> list[str]:
+    """The site directories of the interpreter running the tests (a venv's own and, with its
+    ``--system-site-packages``, the base's; user site too when enabled)."""
+    return [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
+
+
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A virtual environment holding what the image holds; returns its ``bin`` directory."""
@@ -152,9 +158,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert build.returncode == 0, build.stderr
     (wheel,) = wheels.glob("sms_mockserver-*.whl")
     venv = root / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True, timeout=120
-    )
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     install = subprocess.run(
         [
             sys.executable,
@@ -168,11 +172,20 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-index",
             str(wheel),
         ],
+        # without PYTHONPATH: a checkout on it (and its .egg-info) would count as installed already
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert install.returncode == 0, install.stderr
+    # The image installs the wheel's dependencies from PyPI; here they come from the environment
+    # running the tests, whatever it is (the system Python, a virtualenv): its site directories,
+    # listed after the venv's own, so that the freshly built wheel is the mockserver imported
+    # (and added after installing it, else pip finds this checkout's editable install and skips it).
+    # (``--system-site-packages`` would give the *base* interpreter's packages, not a venv's.)
+    (site_packages,) = (venv / "lib").glob("python3*/site-packages")
+    (site_packages / "test-environment.pth").write_text("\n".join(outer_site_dirs()) + "\n")
     return venv / "bin"
 
 
