@@ -234,7 +234,7 @@ def test_cmd_serves_passes_the_healthcheck_and_stops_on_sigterm(image: Path, tmp
         # the shipped default scenario was found although /scenarios is empty
         assert requests.get(f"{served.local_url}/_mock/scenario", timeout=10).status_code == 200
     finally:
-        code, out, err = served.stop(signal.SIGTERM)
+        code, _out, err = served.stop(signal.SIGTERM)
     assert code == 0 and "Traceback" not in err, err
     assert "mockserver.access" in err  # the access log goes to the container's log
 
@@ -244,7 +244,8 @@ def test_mounted_config_and_scenarios(image: Path, tmp_path: Path) -> None:
         image, tmp_path, MOCKSERVER_CONFIG="/config/config.yaml", MOCKSERVER_SCENARIO="outage"
     )
     (config_dir / "config.yaml").write_text(
-        "vendors:\n  smartsmsbulk:\n    accounts:\n      - {userId: 1, partnerId: 2, apiKey: mounted, senderIds: [3], creditBalance: 9}\n"
+        "vendors:\n  smartsmsbulk:\n    accounts:\n"
+        "      - {userId: 1, partnerId: 2, apiKey: mounted, senderIds: [3], creditBalance: 9}\n"
     )
     (scenarios_dir / "outage.yaml").write_text(
         "rules:\n  - name: outage\n    respond: {status: 503, body: mounted scenario}\n"
@@ -264,7 +265,8 @@ def test_mounted_config_and_scenarios(image: Path, tmp_path: Path) -> None:
 def test_installed_package_registers_the_pytest_plugin(image: Path, tmp_path: Path) -> None:
     """What a user gets from `pip install sms-mockserver`: the fixture without any `-p`."""
     (tmp_path / "test_user.py").write_text(
-        "def test_fixture(sms_mock):\n    assert sms_mock.messages() == []\n    assert sms_mock.base_url('smartsmsbulk').endswith('/smartsmsbulk')\n"
+        "def test_fixture(sms_mock):\n    assert sms_mock.messages() == []\n"
+        "    assert sms_mock.base_url('smartsmsbulk').endswith('/smartsmsbulk')\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MOCKSERVER_", "PYTHON"))}
     # and naming it as well (a conftest's pytest_plugins, an old -p habit) does not register it twice
