@@ -266,7 +266,8 @@ def test_checksum_usage_errors(capsys, tmp_path: Path) -> None:
     )
     config = tmp_path / "c.yaml"
     config.write_text(
-        "vendors:\n  smartsmsbulk:\n    accounts:\n      - {userId: 7, partnerId: 8, apiKey: mine, senderIds: [1], creditBalance: 1}\n"
+        "vendors:\n  smartsmsbulk:\n    accounts:\n"
+        "      - {userId: 7, partnerId: 8, apiKey: mine, senderIds: [1], creditBalance: 1}\n"
     )
     code, out, _ = run_checksum(
         capsys, "smartsmsbulk", "query_dr", "--config", str(config), "--userId", "7", "--partnerId", "8", "--refId", "x"
@@ -298,3 +299,25 @@ def test_health_command(serve_process) -> None:
         timeout=30,
     )
     assert down.returncode == 1 and "unhealthy" in down.stderr
+
+
+def test_banner_says_what_is_in_effect(serve_process, tmp_path: Path) -> None:
+    from mockserver import __version__
+
+    config = tmp_path / "mine.yaml"
+    config.write_text("delivery:\n  final_after: 0.5\n")
+    served = serve_process(
+        mockserver_cmd("serve", "--port", "0", "--config", str(config), "--scenario", "outage", "--seed", "9")
+    )
+    facts = dict(line.split(None, 1) for line in served.banner.splitlines()[1:6])
+    assert facts["version"] == __version__
+    assert facts["config"] == str(config)
+    assert facts["scenarios"].endswith("outage.yaml")
+    assert facts["seed"] == "9" and facts["clock"] == "real"
+    served.stop()
+    served = serve_process(mockserver_cmd("serve", "--port", "0", "--clock", "frozen"))
+    facts = dict(line.split(None, 1) for line in served.banner.splitlines()[1:6])
+    seed = requests.get(f"{served.local_url}/_mock/health", timeout=10).json()["seed"]
+    assert facts["seed"] == f"{seed} (random; --seed {seed} repeats this run)"
+    assert facts["clock"] == "frozen" and facts["config"] == "bundled demo accounts"
+    assert facts["scenarios"].endswith("default.yaml (default)")
