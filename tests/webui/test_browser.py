@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver import __version__
 from tests.conftest import services_of
 from tests.webui.conftest import send_sample
 
@@ -85,6 +86,9 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     page, client = browser_page, inbox
     base = base_of(client)
     await page.goto(f"{base}/_mock/ui/")
+    # The header says which build this is (as /_mock/health and `mockserver --version` do).
+    await page.wait_for_function("document.querySelector('[data-testid=version]').textContent !== ''")
+    assert await page.locator("[data-testid=version]").inner_text() == f"v{__version__}"
 
     # Empty state: one curl line per vendor, live stream connected.
     await page.locator("[data-testid=live].on").wait_for()

@@ -668,6 +668,11 @@ function connectEvents() {
   es.onerror = () => { live.classList.remove("on"); live.textContent = "reconnecting…"; };
 }
 
+// The server's version in the header, so that a screenshot or a bug report says which build it was.
+async function loadVersion() {
+  try { $("version").textContent = "v" + (await api("GET", "/health")).version; } catch (_) { /* the header works without it */ }
+}
+
 async function start() {
   readUrl();
   bindFilters();
@@ -680,6 +685,7 @@ async function start() {
   for (const v of state.vendors) select.append(h("option", { value: v.name, text: v.title }));
   select.value = state.filters.vendor;
   renderConnect();
+  loadVersion();
   loadSamples();
   loadScenario();
   await loadStats();
