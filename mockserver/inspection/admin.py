@@ -259,6 +259,10 @@ def admin_app(services: Services) -> web.Application:
     from mockserver.inspection.contract_admin import add_routes
 
     add_routes(app, services)  # /violations, /openapi/{vendor}.json
+    from mockserver.inspection import metrics, verify
+
+    verify.register(app, services)  # POST /_mock/verify
+    metrics.register(app, services)  # GET /_mock/metrics
     from mockserver.inspection.webui import register as register_webui
 
     register_webui(app, services)  # /_mock/ui/, /_mock/events, /_mock/stats, /_mock/samples (keep it last)
