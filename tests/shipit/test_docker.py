@@ -132,6 +132,7 @@ def build_context(dest: Path) -> Path:
                 ],
             )
         else:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / name)
     return dest
 
@@ -317,3 +318,54 @@ def test_readme_lists_every_serve_variable() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for opt in SERVE_OPTIONS:
         assert f"| `{opt.flag}" in readme and f"`{opt.env}`" in readme, opt.flag
+
+
+LOCK = ROOT / "docker" / "requirements.lock"
+
+
+def lock_pins() -> dict[str, str]:
+    """{canonical name: version} of docker/requirements.lock (``name==version`` lines)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in LOCK.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        req = Requirement(line)
+        (spec,) = req.specifier  # exactly one ==
+        assert spec.operator == "==", f"{line}: the lock pins exact versions"
+        pins[canonicalize_name(req.name)] = spec.version
+    return pins
+
+
+def test_lock_file_pins_every_dependency_inside_pyprojects_ranges() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = lock_pins()
+    for line in project["dependencies"]:
+        req = Requirement(line)
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} is a dependency but docker/requirements.lock does not pin it"
+        assert req.specifier.contains(pins[name]), f"lock pins {req.name}=={pins[name]}, pyproject wants {req}"
+    assert canonicalize_name(project["name"]) not in pins, "the lock holds the dependencies, not the project"
+    # and the image installs it: the build stage as constraints, the runtime stage as requirements
+    runs = " ".join(i.args for i in instructions() if i.name == "RUN")
+    assert "--constraint docker/requirements.lock" in runs and "--requirement /wheels/requirements.lock" in runs
+    assert "!docker/requirements.lock" in (ROOT / ".dockerignore").read_text()
+
+
+def test_base_image_is_the_python_minor_of_ci() -> None:
+    """CI and the benchmarks run Python 3.11 (ruff's target-version says the same)."""
+    import tomllib
+
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["target-version"]
+    minor = f"{target[2]}.{target[3:]}"
+    (default,) = [i.args.split("=", 1)[1] for i in instructions() if i.name == "ARG" and i.args.startswith("PYTHON_")]
+    assert default == minor, f"the image builds on Python {default}, CI runs {minor}"
+    assert re.fullmatch(r"3\.\d+(\.\d+)?", default)
