@@ -306,7 +306,7 @@ def test_readme_compose_and_ci_use_the_images_healthcheck_and_variables() -> Non
         v.split(":")[1] in ("/scenarios", "/config") or v.split(":")[1].startswith("/config/")
         for v in service["volumes"]
     )
-    job = readme_yaml("runs-on:")["jobs"]["test"]
+    job = readme_yaml("--health-cmd")["jobs"]["test"]
     (mock,) = job["services"].values()
     assert f'--health-cmd "{shlex.join(exec_form("HEALTHCHECK"))}"' in mock["options"]
     assert "8080:8080" in mock["ports"] and set(mock["env"]) <= known
