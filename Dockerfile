@@ -1,21 +1,25 @@
 # syntax=docker/dockerfile:1
 # sms-mockserver: docker build -t sms-mockserver . && docker run --rm -p 8080:8080 sms-mockserver
-ARG PYTHON_VERSION=3.12
+# The Python minor of CI and the benchmarks; the dependencies are the pins of docker/requirements.lock.
+ARG PYTHON_VERSION=3.11
 
 # -- build: a wheel of the project and of every dependency ---------------------------------------
 FROM python:${PYTHON_VERSION}-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY docker/requirements.lock ./docker/requirements.lock
 COPY mockserver ./mockserver
 COPY scenarios ./scenarios
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --wheel-dir /wheels --constraint docker/requirements.lock .
 
 # -- runtime: the wheels installed from the build stage, nothing else -----------------------------
 FROM python:${PYTHON_VERSION}-slim
 LABEL org.opencontainers.image.title="sms-mockserver" \
       org.opencontainers.image.description="Mock server for Thai and Vietnamese SMS provider APIs"
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links=/wheels /wheels/sms_mockserver-*.whl \
+COPY --from=build /src/docker/requirements.lock /wheels/requirements.lock
+RUN pip install --no-cache-dir --no-index --find-links=/wheels \
+        --requirement /wheels/requirements.lock /wheels/sms_mockserver-*.whl \
     && rm -rf /wheels \
     && groupadd --system --gid 10001 mockserver \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin mockserver \

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -22,10 +23,25 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from mockserver import __version__
 
 EXIT_INVALID = 2
 EXIT_FAILED = 1
+
+
+class BadValue(argparse.ArgumentTypeError, ValueError):
+    """A value an option does not take: argparse shows its message as it is, and the
+    environment-variable path (which catches ValueError) does too."""
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors are one line (``mockserver serve: error: ...; see --help``) and exit 2:
+    argparse's default reprints the whole usage block above the one line that matters."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # -- serve's options and their environment variables ------------------------------------------------
@@ -35,7 +51,37 @@ def _bool(value: str) -> bool:
         return True
     if lowered in ("0", "false", "no", "off", ""):
         return False
-    raise ValueError("expected true or false")
+    raise BadValue("expected true or false")
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise BadValue(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise BadValue(f"port {port} is out of range 0-65535 (0 picks a free one)")
+    return port
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadValue(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise BadValue(f"must be at least 1, got {number}")
+    return number
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise BadValue(f"not a number of seconds: {value!r}") from None
+    if not number > 0:
+        raise BadValue(f"must be more than 0 seconds, got {value}")
+    return number
 
 
 def _paths(value: str) -> list[str]:
@@ -45,7 +91,7 @@ def _paths(value: str) -> list[str]:
 def _choice(*allowed: str) -> Callable[[str], str]:
     def convert(value: str) -> str:
         if value not in allowed:
-            raise ValueError(f"expected one of {', '.join(allowed)}")
+            raise BadValue(f"expected one of {', '.join(allowed)}")
         return value
 
     convert.choices = allowed  # type: ignore[attr-defined]  # shown by --help
@@ -63,7 +109,7 @@ class Option:
 
 SERVE_OPTIONS = (
     Option("--host", "MOCKSERVER_HOST", str, "127.0.0.1", "address to bind; 0.0.0.0 for every interface"),
-    Option("--port", "MOCKSERVER_PORT", int, 8080, "port; 0 picks a free one"),
+    Option("--port", "MOCKSERVER_PORT", _port, 8080, "port; 0 picks a free one"),
     Option("--config", "MOCKSERVER_CONFIG", str, None, "YAML config merged over the bundled defaults"),
     Option(
         "--scenario",
@@ -77,7 +123,9 @@ SERVE_OPTIONS = (
     Option(
         "--clock", "MOCKSERVER_CLOCK", _choice("real", "frozen"), "real", "real, or frozen until moved by /_mock/clock"
     ),
-    Option("--journal-size", "MOCKSERVER_JOURNAL_SIZE", int, None, "messages kept in the journal (default 100000)"),
+    Option(
+        "--journal-size", "MOCKSERVER_JOURNAL_SIZE", _positive, None, "messages kept in the journal (default 100000)"
+    ),
     Option(
         "--log-format", "MOCKSERVER_LOG_FORMAT", _choice("text", "json"), "text", "access log as text or JSON lines"
     ),
@@ -94,7 +142,8 @@ SERVE_OPTIONS = (
         "MOCKSERVER_FAIL_ON_VIOLATION",
         _bool,
         False,
-        "exit 1 at shutdown when any contract violation was recorded (implies --strict unless the config marks vendors or accounts strict)",
+        "exit 1 at shutdown when any contract violation was recorded "
+        "(implies --strict unless the config marks vendors or accounts strict)",
     ),
     Option(
         "--admin-token",
@@ -124,12 +173,10 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(opt.flag, action="store_true", default=None, help=text)
         elif opt.flag == "--scenario":
             parser.add_argument(opt.flag, action="append", default=None, help=text)
-        elif opt.convert in (str, int):
-            parser.add_argument(opt.flag, type=opt.convert, default=None, help=text)
         elif hasattr(opt.convert, "choices"):
             parser.add_argument(opt.flag, choices=opt.convert.choices, default=None, help=text)
         else:
-            parser.add_argument(opt.flag, default=None, help=text)
+            parser.add_argument(opt.flag, type=opt.convert, default=None, help=text)
 
 
 def _resolve_serve_options(args: argparse.Namespace, parser: argparse.ArgumentParser, env: dict[str, str]) -> None:
@@ -138,12 +185,8 @@ def _resolve_serve_options(args: argparse.Namespace, parser: argparse.ArgumentPa
         dest = _dest(opt)
         given = getattr(args, dest)
         try:
-            if given is not None:
-                value = (
-                    given
-                    if opt.flag in (*BOOLEAN_FLAGS, "--scenario") or opt.convert in (str, int)
-                    else opt.convert(given)
-                )
+            if given is not None:  # argparse converted (or checked) it already
+                value = given
             elif env.get(opt.env, "") != "":
                 value = opt.convert(env[opt.env])
             else:
@@ -156,10 +199,9 @@ def _resolve_serve_options(args: argparse.Namespace, parser: argparse.ArgumentPa
 
 # -- the parser ----------------------------------------------------------------------------------------
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    parser = argparse.ArgumentParser(
-        prog="mockserver", description="Mock server for Thai and Vietnamese SMS provider APIs."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="mockserver", description="Mock server for Thai and Vietnamese SMS provider APIs.")
+    parser.add_argument("--version", action="version", version=f"sms-mockserver {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     subs = {}
 
     serve = subs["serve"] = sub.add_parser("serve", help="run the server", allow_abbrev=False)
@@ -192,7 +234,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     health.add_argument(
         "--url", help="base URL (default: from MOCKSERVER_HOST and MOCKSERVER_PORT, else 127.0.0.1:8080)"
     )
-    health.add_argument("--timeout", type=float, default=3.0)
+    health.add_argument("--timeout", type=_seconds, default=3.0, help="seconds to wait (default 3)")
     health.add_argument("--admin-token", help="the server's admin token (default: MOCKSERVER_ADMIN_TOKEN)")
 
     show = subs["config"] = sub.add_parser("config", help="print the effective config")
@@ -203,7 +245,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     api.add_argument("--base", default="http://127.0.0.1:8080", help="the mock's address in the document's servers")
 
     contract = subs["contract"] = sub.add_parser("contract", help="contract checks")
-    contract_sub = contract.add_subparsers(dest="contract_command", required=True)
+    contract_sub = contract.add_subparsers(dest="contract_command", required=True, metavar="check")
     drift = contract_sub.add_parser(
         "check", help="report where recorded traffic (HAR or JSON Lines) differs from the schemas"
     )
@@ -242,6 +284,9 @@ def _load_config(path: Path | str | None):
     from mockserver.bundled import load_config
     from mockserver.core.config import ConfigError
 
+    if path is not None and not Path(path).is_file():
+        print(f"mockserver: invalid config {path}: no such file", file=sys.stderr)
+        raise SystemExit(EXIT_INVALID)
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -347,7 +392,7 @@ def _serve(args: argparse.Namespace) -> int:
         from mockserver.core.tuning import event_loop_policy
 
         event_loop_policy()
-        asyncio.run(_run(app, args.host, args.port))
+        asyncio.run(_run(app, args.host, args.port, banner_facts(args, app, scenarios)))
     except KeyboardInterrupt:  # Ctrl-C before the signal handlers were in place
         pass
     except OSError as exc:
@@ -378,7 +423,8 @@ def _violations_exit(app) -> int:
     print(f"mockserver: {checker.total} contract violation(s) recorded", file=sys.stderr)
     for v in list(checker.violations)[-20:]:
         print(
-            f"  {v.vendor} {v.operation} {v.location}.{v.field}: expected {v.expected}, got {v.got} (request {v.request_id})",
+            f"  {v.vendor} {v.operation} {v.location}.{v.field}: expected {v.expected}, got {v.got} "
+            f"(request {v.request_id})",
             file=sys.stderr,
         )
     return 1
@@ -390,7 +436,38 @@ def _loopback(host: str) -> bool:
     return is_loopback(host.lower())
 
 
-async def _run(app, host: str, port: int) -> None:
+def banner_facts(args: argparse.Namespace, app, scenarios: list[Path] | None) -> list[tuple[str, str]]:
+    """What is in effect, for the start-up banner: so that a log shows which config, scenarios,
+    seed and clock a run had. Options that a build may not have yet (an admin token, a data
+    directory) are shown when the namespace carries them."""
+    from mockserver.app import SERVICES
+
+    services = app[SERVICES]
+    if scenarios is None:
+        from mockserver.app import default_scenario_files
+
+        shown = ", ".join(str(p) for p in default_scenario_files()) or "none"
+        shown = f"{shown} (default)"
+    else:
+        shown = ", ".join(str(p) for p in scenarios) or "none"
+    seed = services.rng.seed
+    facts = [
+        ("version", __version__),
+        ("config", str(args.config) if args.config else "bundled demo accounts"),
+        ("scenarios", shown),
+        ("seed", str(seed) if args.seed is not None else f"{seed} (random; --seed {seed} repeats this run)"),
+        ("clock", args.clock),
+    ]
+    token = getattr(args, "admin_token", None)
+    if token is not None:
+        facts.append(("admin token", "set (the /_mock API needs it)" if token else "none"))
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir:
+        facts.append(("data dir", str(data_dir)))
+    return facts
+
+
+async def _run(app, host: str, port: int, facts: list[tuple[str, str]] = ()) -> None:
     from mockserver.app import SERVICES, mounted_urls
     from mockserver.http.edge import EdgeSettings, serve
 
@@ -405,6 +482,7 @@ async def _run(app, host: str, port: int) -> None:
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{bound}"
     lines = [f"sms-mockserver listening on {base}"]
+    lines += [f"  {name:<22} {value}" for name, value in facts]
     for title, url, hosts in mounted_urls(app, base):
         lines.append(f"  {title:<22} {url}   (real host: {hosts})")
     lines.append(f"  {'inspection API':<22} {base}/_mock/")
@@ -417,10 +495,8 @@ async def _run(app, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for sig in signals:  # before the banner: whoever reads it may signal us
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # non-Unix
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
-            pass
     print("\n".join(lines), flush=True)
     await stop.wait()
     collector.cancel()
@@ -448,10 +524,8 @@ async def _shutdown(app, listener, loop, signals) -> None:
         dispatcher.hurry()
 
     for sig in signals:
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # non-Unix
             loop.add_signal_handler(sig, hurry)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
-            pass
     await listener.close()  # the runner's cleanup runs app.on_cleanup: the dispatcher's stop() with its grace
     counts = dispatcher.counts()
     print(
@@ -515,11 +589,11 @@ def _magic(args: argparse.Namespace) -> int:
     from mockserver.engine.scenarios import magic_markdown
 
     vendors = _mounted_vendors()
-    chosen = [vendors[name] for name in args.vendor] if args.vendor else list(vendors.values())
     unknown = sorted(set(args.vendor or ()) - set(vendors))
     if unknown:
         print(f"mockserver: unknown vendor {', '.join(unknown)} (known: {', '.join(sorted(vendors))})", file=sys.stderr)
         return EXIT_INVALID
+    chosen = [vendors[name] for name in args.vendor] if args.vendor else list(vendors.values())
     print(magic_markdown(chosen), end="")
     return 0
 
@@ -555,7 +629,7 @@ def _vendors(args: argparse.Namespace) -> int:
     table += [(r["vendor"], r["operation"], r["method"], r["path"], ", ".join(r["real_hosts"])) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
     for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
     return 0
 
 
@@ -596,21 +670,28 @@ def _checksum(args: argparse.Namespace) -> int:
         print(f"mockserver checksum: {message}", file=sys.stderr)
         return EXIT_INVALID
 
+    if args.vendor is None:
+        return fail(
+            f"give a vendor and an operation: mockserver checksum VENDOR OPERATION --FIELD VALUE ...; "
+            f"vendors that sign requests: {', '.join(sorted(found))}"
+        )
     if args.vendor not in found:
         return fail(f"vendor {args.vendor!r} has no checksum; vendors that sign requests: {', '.join(sorted(found))}")
     signer = found[args.vendor]
     if args.operation not in signer.fields:
-        return fail(f"{args.vendor} signs these operations: {', '.join(signer.fields)}")
+        what = "give an operation" if args.operation is None else f"no operation {args.operation!r}"
+        return fail(f"{what}; {args.vendor} signs these operations: {', '.join(signer.fields)}")
     fields = list(signer.fields[args.operation])
     usage = " ".join(f"--{name} VALUE" for name in fields) + f" [--{signer.secret} VALUE]"
     try:
         values = _field_values(args.fields)
     except ValueError as exc:
-        return fail(f"{exc}\n  usage: mockserver checksum {args.vendor} {args.operation} {usage}")
+        return fail(f"{exc}; usage: mockserver checksum {args.vendor} {args.operation} {usage}")
     unknown = sorted(set(values) - set(fields) - {signer.secret})
     if unknown:
         return fail(
-            f"{args.operation} does not sign {', '.join(unknown)}\n  usage: mockserver checksum {args.vendor} {args.operation} {usage}"
+            f"{args.operation} does not sign {', '.join(unknown)}; "
+            f"usage: mockserver checksum {args.vendor} {args.operation} {usage}"
         )
     secret = values.pop(signer.secret, None)
     if secret is None:
@@ -639,6 +720,9 @@ def _health(args: argparse.Namespace) -> int:
             host = "127.0.0.1"
         port = os.environ.get("MOCKSERVER_PORT") or "8080"
         url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    if not url.startswith(("http://", "https://")):
+        print(f"mockserver health: error: --url {url}: expected http://HOST:PORT", file=sys.stderr)
+        return EXIT_INVALID
     target = url.rstrip("/") + "/_mock/health"
     token = args.admin_token or os.environ.get("MOCKSERVER_ADMIN_TOKEN")
     request = urllib.request.Request(target, headers={"Authorization": f"Bearer {token}"} if token else {})
@@ -680,7 +764,10 @@ def _contract(args: argparse.Namespace) -> int:
     vendors = create_app(scenarios=[])[SERVICES].vendors
     try:
         report = check(args.file, vendors)
-    except (OSError, TrafficError) as exc:
+    except OSError as exc:
+        print(f"mockserver contract check: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except TrafficError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return EXIT_INVALID
     if report.exchanges == report.unmatched:

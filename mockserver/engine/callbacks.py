@@ -119,6 +119,33 @@ class CallbackSettings:
     reorder_hold: float = 2.0
 
 
+class _RateLimited:
+    """Warnings about failing callbacks, at most one per (kind, receiver host) every ``every``
+    seconds: a dead receiver under a load test would otherwise write a line per message. The
+    next line that gets through says how many were held back."""
+
+    def __init__(self, every: float = 10.0, keep: int = 1024) -> None:
+        self.every = every
+        self.keep = keep  # distinct hosts remembered (bounded memory)
+        self._last: dict[tuple[str, str], float] = {}
+        self._held: dict[tuple[str, str], int] = {}
+
+    def warning(self, kind: str, url: str, message: str, *args: Any) -> None:
+        key = (kind, urlsplit(url).netloc)
+        now = time.monotonic()
+        last = self._last.get(key)
+        if last is not None and now - last < self.every:
+            self._held[key] = self._held.get(key, 0) + 1
+            return
+        if len(self._last) >= self.keep:
+            self._last.clear()
+        self._last[key] = now
+        held = self._held.pop(key, 0)
+        if held:
+            message += f" (and {held} more like it for this host in the last {self.every:g}s)"
+        log.warning(message, *args)
+
+
 @dataclass(slots=True)
 class _Batch:
     """Reports collected for one destination; ``record`` is already journaled."""
@@ -182,6 +209,7 @@ class Dispatcher:
         self._idle = asyncio.Event()
         self._idle.set()
         self.stats = {"sent": 0, "delivered": 0, "gave_up": 0, "dropped": 0, "refused": 0, "attempts": 0}
+        self.warnings = _RateLimited()
 
     # -- policy ------------------------------------------------------------------------------
     def url_allowed(self, url: str) -> bool:
@@ -727,9 +755,30 @@ class Dispatcher:
             record.state = CB_GAVE_UP
             self.stats["gave_up"] += 1
             self._settled(record)
+            self.warnings.warning(
+                CB_GAVE_UP,
+                record.url,
+                "callback %s to %s %s: gave up after %d attempts (last: %s)",
+                record.id,
+                record.method,
+                record.url,
+                len(record.attempts),
+                error or f"status {status}",
+            )
         elif self._closing:
             self._settled(record)  # its one more try at shutdown: still pending, logged
         else:
+            if first:
+                self.warnings.warning(
+                    "failing",
+                    record.url,
+                    "callback %s to %s %s failed (%s); retrying, up to %d attempts",
+                    record.id,
+                    record.method,
+                    record.url,
+                    error or f"status {status}",
+                    self.settings.max_attempts,
+                )
             self._schedule_retry(record)
         if hook is not None:
             if record.state != CB_PENDING:

@@ -202,8 +202,8 @@ def vendor_server(vendor: Vendor, mount: Mount) -> Serve:
             outcome = generic[E.INTERNAL]
             response = routing_error(E.INTERNAL, call, request)
         if call is not None:
-            if strict is not None and outcome == "ok":
-                await strict.check(call, response)
+            if strict is not None and outcome == "ok" and await strict.check(call, response):
+                outcome = "ok+contract_violation"  # answered as usual; marked in the journal and access log
             slow = call.slow_body
             if slow is not None and isinstance(response, web.Response):
                 outcome = f"{outcome}+slow_body" if outcome != "ok" else "fault:slow_body"

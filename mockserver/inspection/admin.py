@@ -271,6 +271,11 @@ def admin_app(services: Services) -> web.Application:
     from mockserver.inspection.inbound import register as register_inbound
 
     register_inbound(app, services)  # /_mock/inbound: a subscriber's SMS to a customer (SMS 2-way)
+
+    from mockserver.inspection import metrics, verify
+
+    verify.register(app, services)  # POST /_mock/verify
+    metrics.register(app, services)  # GET /_mock/metrics
     from mockserver.inspection.webui import register as register_webui
 
     register_webui(app, services)  # /_mock/ui/, /_mock/events, /_mock/stats, /_mock/samples (keep it last)

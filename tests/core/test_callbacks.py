@@ -4,6 +4,7 @@ journal, batching, ordering, scenario plans, replay, URL policy and the 1,000-me
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections import Counter
 
@@ -60,6 +61,33 @@ async def test_receiver_failing_at_first_gets_the_callback_later(client, receive
     # Each retry got the same request body.
     assert len({r.body for r in receiver.requests}) == 1
     assert receiver.requests[0].json()[0]["refId"] == ref
+
+
+async def test_a_failing_receiver_is_logged_when_it_first_fails_and_when_given_up(
+    aiohttp_client, make_app, receiver, caplog
+):
+    """One warning at the first failure, one at giving up, not one per attempt or per message:
+    three messages to a receiver that always answers 500 give two lines, not nine."""
+    receiver.statuses = [500]
+    client = await aiohttp_client(make_app({"callbacks": {"backoff_initial": 0.01, "max_attempts": 3}}))
+    caplog.set_level(logging.WARNING, logger="mockserver.callbacks")
+    for n in range(3):  # a URL each: three callbacks, not one batch
+        await send(client, n, f"{receiver.url}/{n}")
+    services = services_of(client)
+    await settled(services, 3)
+    assert sorted(r.state for r in services.store.callbacks.values()) == ["gave_up"] * 3
+    lines = [r.getMessage() for r in caplog.records if r.name == "mockserver.callbacks"]
+    assert len(lines) == 2, lines
+    failed, gave_up = lines
+    assert "failed (status 500); retrying, up to 3 attempts" in failed and receiver.url in failed
+    assert "gave up after 3 attempts (last: status 500)" in gave_up
+    # Past the rate limit's window the next line says how many were held back.
+    services.callbacks.warnings.every = 0
+    caplog.clear()
+    await send(client, 3, f"{receiver.url}/3")
+    await settled(services, 4)
+    lines = [r.getMessage() for r in caplog.records if r.name == "mockserver.callbacks"]
+    assert "and 2 more like it" in lines[0] and "and 2 more like it" in lines[-1], lines
 
 
 async def test_receiver_down_at_first_then_up_gets_the_callback(aiohttp_client, make_app, aiohttp_server):

@@ -299,3 +299,40 @@ def test_health_command(serve_process) -> None:
         timeout=30,
     )
     assert down.returncode == 1 and "unhealthy" in down.stderr
+
+
+def test_banner_says_what_is_in_effect(serve_process, tmp_path: Path) -> None:
+    from mockserver import __version__
+
+    config = tmp_path / "mine.yaml"
+    config.write_text("delivery:\n  final_after: 0.5\n")
+    served = serve_process(
+        mockserver_cmd("serve", "--port", "0", "--config", str(config), "--scenario", "outage", "--seed", "9")
+    )
+    facts = dict(line.split(None, 1) for line in served.banner.splitlines()[1:6])
+    assert facts["version"] == __version__
+    assert facts["config"] == str(config)
+    assert facts["scenarios"].endswith("outage.yaml")
+    assert facts["seed"] == "9" and facts["clock"] == "real"
+    served.stop()
+    served = serve_process(mockserver_cmd("serve", "--port", "0", "--clock", "frozen"))
+    facts = dict(line.split(None, 1) for line in served.banner.splitlines()[1:6])
+    seed = requests.get(f"{served.local_url}/_mock/health", timeout=10).json()["seed"]
+    assert facts["seed"] == f"{seed} (random; --seed {seed} repeats this run)"
+    assert facts["clock"] == "frozen" and facts["config"] == "bundled demo accounts"
+    assert facts["scenarios"].endswith("default.yaml (default)")
+
+
+def test_strict_access_log_marks_a_request_that_broke_its_contract(serve_process) -> None:
+    from tests.contracts.test_responses import smart
+
+    served = serve_process(mockserver_cmd("serve", "--port", "0", "--strict"))
+    now = int(requests.get(f"{served.local_url}/_mock/clock", timeout=10).json()["now"])
+    balance = f"{served.local_url}/smartsmsbulk/api/credit/CheckBalance"
+    for timestamp in (str(now), now):  # a string the vendor tolerates (a violation), then clean
+        body = smart("check_balance", {"timestamp": timestamp})
+        assert requests.post(balance, json=body, timeout=10).json()["status"] == "OK"
+    _, _, err = served.stop()
+    access = [line for line in err.splitlines() if "mockserver.access" in line]
+    assert re.search(r"check_balance POST \S+ -> 200 ok\+contract_violation \d+\.\dms$", access[0]), access
+    assert re.search(r"check_balance POST \S+ -> 200 ok \d+\.\dms$", access[1]), access

@@ -132,8 +132,15 @@ def build_context(dest: Path) -> Path:
                 ],
             )
         else:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / name)
     return dest
+
+
+def outer_site_dirs() -> list[str]:
+    """The site directories of the interpreter running the tests (a venv's own and, with its
+    ``--system-site-packages``, the base's; user site too when enabled)."""
+    return [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
 
 
 @pytest.fixture(scope="module")
@@ -152,9 +159,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert build.returncode == 0, build.stderr
     (wheel,) = wheels.glob("sms_mockserver-*.whl")
     venv = root / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True, timeout=120
-    )
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     install = subprocess.run(
         [
             sys.executable,
@@ -168,11 +173,20 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-index",
             str(wheel),
         ],
+        # without PYTHONPATH: a checkout on it (and its .egg-info) would count as installed already
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert install.returncode == 0, install.stderr
+    # The image installs the wheel's dependencies from PyPI; here they come from the environment
+    # running the tests, whatever it is (the system Python, a virtualenv): its site directories,
+    # listed after the venv's own, so that the freshly built wheel is the mockserver imported
+    # (and added after installing it, else pip finds this checkout's editable install and skips it).
+    # (``--system-site-packages`` would give the *base* interpreter's packages, not a venv's.)
+    (site_packages,) = (venv / "lib").glob("python3*/site-packages")
+    (site_packages / "test-environment.pth").write_text("\n".join(outer_site_dirs()) + "\n")
     return venv / "bin"
 
 
@@ -255,8 +269,7 @@ def test_mounted_config_and_scenarios(image: Path, tmp_path: Path) -> None:
 def test_installed_package_registers_the_pytest_plugin(image: Path, tmp_path: Path) -> None:
     """What a user gets from `pip install sms-mockserver`: the fixture without any `-p`."""
     (tmp_path / "test_user.py").write_text(
-        "def test_fixture(sms_mock):\n"
-        "    assert sms_mock.messages() == []\n"
+        "def test_fixture(sms_mock):\n    assert sms_mock.messages() == []\n"
         "    assert sms_mock.base_url('smartsmsbulk').endswith('/smartsmsbulk')\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MOCKSERVER_", "PYTHON"))}
@@ -296,7 +309,7 @@ def test_readme_compose_and_ci_use_the_images_healthcheck_and_variables() -> Non
         v.split(":")[1] in ("/scenarios", "/config") or v.split(":")[1].startswith("/config/")
         for v in service["volumes"]
     )
-    job = readme_yaml("runs-on:")["jobs"]["test"]
+    job = readme_yaml("--health-cmd")["jobs"]["test"]
     (mock,) = job["services"].values()
     assert f'--health-cmd "{shlex.join(exec_form("HEALTHCHECK"))}"' in mock["options"]
     assert "8080:8080" in mock["ports"] and set(mock["env"]) <= known
@@ -308,3 +321,54 @@ def test_readme_lists_every_serve_variable() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for opt in SERVE_OPTIONS:
         assert f"| `{opt.flag}" in readme and f"`{opt.env}`" in readme, opt.flag
+
+
+LOCK = ROOT / "docker" / "requirements.lock"
+
+
+def lock_pins() -> dict[str, str]:
+    """{canonical name: version} of docker/requirements.lock (``name==version`` lines)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in LOCK.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        req = Requirement(line)
+        (spec,) = req.specifier  # exactly one ==
+        assert spec.operator == "==", f"{line}: the lock pins exact versions"
+        pins[canonicalize_name(req.name)] = spec.version
+    return pins
+
+
+def test_lock_file_pins_every_dependency_inside_pyprojects_ranges() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = lock_pins()
+    for line in project["dependencies"]:
+        req = Requirement(line)
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} is a dependency but docker/requirements.lock does not pin it"
+        assert req.specifier.contains(pins[name]), f"lock pins {req.name}=={pins[name]}, pyproject wants {req}"
+    assert canonicalize_name(project["name"]) not in pins, "the lock holds the dependencies, not the project"
+    # and the image installs it: the build stage as constraints, the runtime stage as requirements
+    runs = " ".join(i.args for i in instructions() if i.name == "RUN")
+    assert "--constraint docker/requirements.lock" in runs and "--requirement /wheels/requirements.lock" in runs
+    assert "!docker/requirements.lock" in (ROOT / ".dockerignore").read_text()
+
+
+def test_base_image_is_the_python_minor_of_ci() -> None:
+    """CI and the benchmarks run Python 3.11 (ruff's target-version says the same)."""
+    import tomllib
+
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["target-version"]
+    minor = f"{target[2]}.{target[3:]}"
+    (default,) = [i.args.split("=", 1)[1] for i in instructions() if i.name == "ARG" and i.args.startswith("PYTHON_")]
+    assert default == minor, f"the image builds on Python {default}, CI runs {minor}"
+    assert re.fullmatch(r"3\.\d+(\.\d+)?", default)

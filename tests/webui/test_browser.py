@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver import __version__
 from tests.conftest import services_of
 from tests.webui.conftest import send_sample
 
@@ -86,6 +87,9 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     page, client = browser_page, inbox
     base = base_of(client)
     await page.goto(f"{base}/_mock/ui/")
+    # The header says which build this is (as /_mock/health and `mockserver --version` do).
+    await page.wait_for_function("document.querySelector('[data-testid=version]').textContent !== ''")
+    assert await page.locator("[data-testid=version]").inner_text() == f"v{__version__}"
 
     # Empty state: one curl line per vendor, live stream connected.
     await page.locator("[data-testid=live].on").wait_for()
@@ -120,13 +124,7 @@ async def test_inbox_live_filter_detail_callbacks_scenario_clock(browser_page, i
     assert THAI[:10] in await ants_row.inner_text()
     assert await page.locator("[data-testid=count-ants] b").inner_text() == "1"
     assert await page.locator("[data-testid=count-thaibulksms] b").inner_text() == "1"
-    # Thai really renders as glyphs (not as empty boxes of zero width).
-    width = await page.evaluate(
-        "(() => { const c = document.createElement('canvas').getContext('2d');"
-        " c.font = '16px ' + getComputedStyle(document.body).fontFamily;"
-        " return c.measureText('สวัสดี').width; })()"
-    )
-    assert width > 20
+    # (that Thai and Vietnamese render with real glyphs: test_thai_and_vietnamese_render_with_real_glyphs)
 
     # Filters: vendor, then free text; the URL keeps them, a reload shows the same.
     await page.select_option("[data-testid=f-vendor]", "ants")
@@ -336,3 +334,71 @@ async def test_send_as_subscriber_and_the_numbers_thread(browser_page, inbox, ai
     store = services_of(client).store
     assert [r.status for r in store.inbound.values()] == ["answered", "invalid"]
     await page.screenshot(path=str(_artifact("inbox-two-way.png")))
+
+
+# Glyph probe, run in the page with the font of the inbox's message rows. With no font for a
+# script, every letter of it is the same box (tofu): the width of the .notdef glyph, which is
+# also what a private-use code point gets. With a font, Thai consonants have widths of their own,
+# and a Vietnamese letter with stacked diacritics (ệ, ở) keeps the advance of its base letter.
+GLYPH_PROBE = """(font) => {
+  const c = document.createElement('canvas').getContext('2d');
+  c.font = font;
+  const w = (s) => c.measureText(s).width;
+  return {
+    notdef: w('\\ue000'),
+    thai: ['ก', 'ม', 'ส', 'ว', 'ด'].map(w),
+    vietnamese: [['ệ', 'e'], ['ở', 'o'], ['ữ', 'u'], ['ặ', 'a']].map(([v, base]) => [w(v), w(base)]),
+  };
+}"""
+
+
+def thai_has_glyphs(probe: dict) -> bool:
+    widths = probe["thai"]
+    return len({round(x, 2) for x in widths}) >= 2 and all(abs(x - probe["notdef"]) > 0.01 for x in widths)
+
+
+def vietnamese_has_glyphs(probe: dict) -> bool:
+    return all(abs(v - base) < 0.01 and abs(v - probe["notdef"]) > 0.01 for v, base in probe["vietnamese"])
+
+
+async def probe_inbox_fonts(base: str, tmp_path: Path, env: dict[str, str] | None = None) -> dict:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        context = await pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env
+        )
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+            page.set_default_timeout(TIMEOUT)
+            await page.goto(f"{base}/_mock/ui/")
+            row = page.locator("[data-testid=row]").first
+            await row.wait_for()
+            font = await row.evaluate("(el) => getComputedStyle(el).font")
+            return await page.evaluate(GLYPH_PROBE, font)
+        finally:
+            await context.close()
+
+
+async def test_thai_and_vietnamese_render_with_real_glyphs(inbox, tmp_path):
+    """With the fonts the README asks for (TLWG Loma/Waree, DejaVu), the inbox draws Thai and
+    Vietnamese text with real glyphs; and the probe does tell boxes apart: under a fontconfig
+    that offers DejaVu only, Thai turns into boxes, and with TLWG only, Vietnamese does."""
+    await send_sample(inbox, "ants", text=THAI)
+    await send_sample(inbox, "fpt", text=VIETNAMESE)
+    base = base_of(inbox)
+    probe = await probe_inbox_fonts(base, tmp_path / "system")
+    assert thai_has_glyphs(probe), f"Thai renders as boxes: install fonts-tlwg-loma-ttf fonts-tlwg-waree-ttf ({probe})"
+    assert vietnamese_has_glyphs(probe), f"Vietnamese renders as boxes: install fonts-dejavu-core ({probe})"
+
+    # Negative controls: fontconfig offering one of the two font packages only
+    fonts = Path("/usr/share/fonts/truetype")
+    for name, thai, vietnamese in (("dejavu", False, True), ("tlwg", True, False)):
+        if not (fonts / name).is_dir():
+            continue
+        conf = tmp_path / f"{name}.conf"
+        conf.write_text(
+            f"<fontconfig><dir>{fonts / name}</dir><cachedir>{tmp_path / 'fc' / name}</cachedir></fontconfig>"
+        )
+        control = await probe_inbox_fonts(base, tmp_path / name, {**os.environ, "FONTCONFIG_FILE": str(conf)})
+        assert (thai_has_glyphs(control), vietnamese_has_glyphs(control)) == (thai, vietnamese), (name, control)

@@ -812,6 +812,11 @@ async function connectEvents() {
   };
 }
 
+// The server's version in the header, so that a screenshot or a bug report says which build it was.
+async function loadVersion() {
+  try { $("version").textContent = "v" + (await api("GET", "/health")).version; } catch (_) { /* the header works without it */ }
+}
+
 async function start() {
   readUrl();
   bindFilters();
@@ -825,6 +830,7 @@ async function start() {
   select.value = state.filters.vendor;
   renderConnect();
   setupSubscriber();
+  loadVersion();
   loadSamples();
   loadScenario();
   await loadStats();
