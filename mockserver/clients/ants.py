@@ -105,10 +105,7 @@ class DeliveryReport:
 
 def parse_delivery_report(body: bytes, content_type: str = "application/json") -> DeliveryReport:
     """A delivery report POSTed by ANTS, in JSON or XML (by ``content_type``), as typed data."""
-    if "xml" in content_type.lower():
-        data = parse_xml(body)
-    else:
-        data = json.loads(body.decode("utf-8"), parse_float=Decimal)
+    data = parse_xml(body) if "xml" in content_type.lower() else json.loads(body.decode("utf-8"), parse_float=Decimal)
     details = data.get("details") or []
     if isinstance(details, Mapping):
         details = [details]

@@ -170,7 +170,8 @@ class StrictChecker:
         if not response.prepared:
             first = out[0]
             response.headers[HEADER] = _header_text(
-                f"{len(out)}; request={request_id}; {first.location}.{first.field}: expected {first.expected}, got {first.got}"
+                f"{len(out)}; request={request_id}; "
+                f"{first.location}.{first.field}: expected {first.expected}, got {first.got}"
             )
         return out
 

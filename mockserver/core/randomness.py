@@ -37,7 +37,7 @@ class Randomness:
         """``str(uuid.UUID(int=bits, version=4))`` without building the UUID object (hot path)."""
         bits = self._random.getrandbits(128)
         bits = (bits & _CLEAR_VERSION_VARIANT) | _VERSION_4_VARIANT
-        h = "%032x" % bits
+        h = f"{bits:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def digits(self, n: int) -> str:

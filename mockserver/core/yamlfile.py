@@ -65,10 +65,10 @@ def _walk(node: yaml.Node, path: PathKey, marks: dict[PathKey, tuple[int, int]])
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            _walk(value_node, path + (key_node.value,), marks)
+            _walk(value_node, (*path, key_node.value), marks)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, path + (index,), marks)
+            _walk(item, (*path, index), marks)
 
 
 def format_path(path: PathKey) -> str:

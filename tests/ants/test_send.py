@@ -80,7 +80,10 @@ async def test_answer_format_follows_accept_then_content_type(client, headers):
     if "json" in headers["Content-Type"]:
         data = json.dumps({"messages": [{"from": "ANTS", "destinations": "66812345678", "text": "x"}]})
     else:
-        data = "<SMS><messages><message><from>ANTS</from><destinations>66812345678</destinations><text>x</text></message></messages></SMS>"
+        data = (
+            "<SMS><messages><message><from>ANTS</from><destinations>66812345678</destinations>"
+            "<text>x</text></message></messages></SMS>"
+        )
     resp = await client.post("/ants/sms/send", data=data, headers=headers)
     assert resp.status == 200, await resp.text()
     assert resp.content_type == "application/xml"
@@ -202,7 +205,10 @@ async def test_values_at_the_limits_are_accepted(client, body):
 
 
 async def test_field_limit_in_xml_answers_xml_error(client, fmt):
-    body = "<SMS><messages><message><from>TWELVE_CHARS</from><destinations>66812345678</destinations><text>x</text></message></messages></SMS>"
+    body = (
+        "<SMS><messages><message><from>TWELVE_CHARS</from><destinations>66812345678</destinations>"
+        "<text>x</text></message></messages></SMS>"
+    )
     resp = await client.post("/ants/sms/send", data=body, headers=XML)
     assert resp.status == 400
     assert parse_xml(await resp.read()) == {

@@ -215,7 +215,11 @@ async def test_nobody_answers_in_time(aiohttp_client, make_app, aiohttp_server):
     assert status == 202 and data["status"] == "pending" and data["attempts"] == 0
     await services_of(client).callbacks.drain()
     final = await (await client.get(f"/_mock/inbound/{data['id']}")).json()
-    assert final["status"] == "unanswered" and final["last_error"] == "timeout: the receiver may have processed it" and final["attempts"] == 2
+    assert (
+        final["status"] == "unanswered"
+        and final["last_error"] == "timeout: the receiver may have processed it"
+        and final["attempts"] == 2
+    )
 
 
 async def test_charging_failed_callback(client, customer):

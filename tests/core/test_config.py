@@ -49,7 +49,8 @@ def test_invalid_file_names_line_column_and_field(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(
         "vendors:\n  smartsmsbulk:\n    accounts:\n"
-        "      - userId: forty-two\n        partnerId: 21\n        apiKey: k\n        senderIds: [25]\n        creditBalance: 1\n"
+        "      - userId: forty-two\n        partnerId: 21\n        apiKey: k\n"
+        "        senderIds: [25]\n        creditBalance: 1\n"
     )
     with pytest.raises(ConfigError) as info:
         load_config(path)

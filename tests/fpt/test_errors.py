@@ -116,7 +116,7 @@ def test_table_holds_the_seed_codes_with_both_languages():
         for row in ERRORS
         if row.concerns != "routing" and row.name not in {"UNSUPPORTED_MEDIA_TYPE", "BODY_TOO_LARGE", "INTERNAL"}
     }
-    assert sorted(main) == list(range(1001, 1017)) + [2501, 2513, 2518, 2519]
+    assert sorted(main) == [*list(range(1001, 1017)), 2501, 2513, 2518, 2519]
     assert (
         main[1001].message == "Request không hợp lệ." and main[1016].message == "Số lượng tin nhắn gửi đã vượt hạn mức"
     )
@@ -179,7 +179,8 @@ async def test_scenario_by_row_name_and_on_the_token_endpoint(aiohttp_client, ma
 async def test_banned_keyword_by_text_rule(aiohttp_client, make_app, tmp_path):
     path = tmp_path / "banned.yaml"
     path.write_text(
-        "rules:\n  - match: {vendor: fpt, operation: create_campaign, text: '(?i)casino'}\n    respond: {error: 2519}\n",
+        "rules:\n  - match: {vendor: fpt, operation: create_campaign, text: '(?i)casino'}\n"
+        "    respond: {error: 2519}\n",
         encoding="utf-8",
     )
     client = await aiohttp_client(make_app(scenarios=[path]))

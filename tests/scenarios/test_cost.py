@@ -3,7 +3,6 @@ per (vendor, operation) and an ordinary recipient skips the magic rules with one
 
 from __future__ import annotations
 
-
 from .conftest import send, services
 
 
@@ -14,7 +13,7 @@ async def test_ordinary_requests_touch_no_rule(scenario_client):
         for _ in range(3):
             assert (await send(client, vendor))[0] == 200
     assert all(rule.matches == 0 for rule in engine.rules)
-    for (vendor, operation), cands in engine._request.items():
+    for (vendor, _operation), cands in engine._request.items():
         assert all(r.vendors is None or vendor in r.vendors for r in cands.rules)
         assert cands.gate is not None  # only magic rules: one set intersection decides
     # Operations that never carry a recipient have no candidates at all.

@@ -22,12 +22,15 @@ rules:
 async def _request(client, vendor, timeout: float = 3.0, headers: dict | None = None):
     """A send with a fresh real aiohttp session (no connection reuse between attempts)."""
     req = vendor.sample_send(vendor.sample_recipient(500))
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session, session.request(
-        req.method,
-        str(client.make_url(req.path)),
-        data=req.body,
-        headers={**req.headers, "X-Fault": "on", **(headers or {})},
-    ) as resp:
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+        session.request(
+            req.method,
+            str(client.make_url(req.path)),
+            data=req.body,
+            headers={**req.headers, "X-Fault": "on", **(headers or {})},
+        ) as resp,
+    ):
         return resp.status, await resp.read()
 
 
@@ -99,9 +102,12 @@ async def test_slow_body_dribbles_the_real_answer(scenario_client, vendor_name):
     req = vendor.sample_send(vendor.sample_recipient(500))
     arrivals = []
     started = time.monotonic()
-    async with aiohttp.ClientSession() as session, session.request(
-        req.method, str(client.make_url(req.path)), data=req.body, headers={**req.headers, "X-Fault": "on"}
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
+            req.method, str(client.make_url(req.path)), data=req.body, headers={**req.headers, "X-Fault": "on"}
+        ) as resp,
+    ):
         assert resp.status == 200
         body = b""
         async for piece in resp.content.iter_any():

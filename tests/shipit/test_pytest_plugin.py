@@ -19,7 +19,8 @@ from mockserver.vendors.smartsmsbulk.checksums import checksum
 def send(sms_mock, phone, text="Hello", **extra):
     body = {"phoneNo": phone, "userId": 42, "partnerId": 21, "senderId": 25, "message": text, **extra}
     body["chksum"] = checksum("send_sms", body, "demo-smartsmsbulk-key-42")
-    return requests.post(sms_mock.base_url("smartsmsbulk") + "/api/v2/SendSMS", json=body, timeout=10).json()
+    url = sms_mock.base_url("smartsmsbulk") + "/api/v2/SendSMS"
+    return requests.post(url, json=body, timeout=10).json()
 """
 
 
@@ -69,7 +70,8 @@ def test_sms_mock_fixture_sync_and_async(tmp_path: Path) -> None:
                 assert sms_mock.messages() == [] and sms_mock.requests() == []
 
             def test_scenario_for_this_test_only(sms_mock):
-                with sms_mock.scenario("- match: {recipient: '66812345678'}\\n  respond: {error: INSUFFICIENT_CREDIT}\\n"):
+                rule = "- match: {recipient: '66812345678'}\\n  respond: {error: INSUFFICIENT_CREDIT}\\n"
+                with sms_mock.scenario(rule):
                     assert send(sms_mock, "66812345678")["detail"] == "Insufficient credit balance"
                     assert send(sms_mock, "66812345679")["status"] == "OK"
                 # left applied on purpose: the next test must not see it
@@ -127,7 +129,8 @@ def test_ini_options_config_scenario_and_seed(tmp_path: Path) -> None:
             def send(sms_mock, phone):
                 body = {"phoneNo": phone, "userId": 1, "partnerId": 2, "senderId": 3, "message": "hi"}
                 body["chksum"] = checksum("send_sms", body, "my-key")
-                return requests.post(sms_mock.base_url("smartsmsbulk") + "/api/v2/SendSMS", json=body, timeout=10).json()
+                url = sms_mock.base_url("smartsmsbulk") + "/api/v2/SendSMS"
+                return requests.post(url, json=body, timeout=10).json()
 
             def test_my_account_and_my_scenario(sms_mock):
                 assert send(sms_mock, "66899999999")["detail"] == "Insufficient credit balance"

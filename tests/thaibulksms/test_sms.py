@@ -81,7 +81,7 @@ async def test_five_hundred_numbers_in_one_request(client) -> None:
     assert len({p["message_id"] for p in data["phone_number_list"]}) == 500
     assert data["total_use_credit"] == 500 and data["remaining_credit"] == 6093 - 500
     assert len(services_of(client).store.find_messages(vendor="thaibulksms")) == 500
-    resp = await send(client, {"msisdn": ",".join(numbers + ["0899999999"])})
+    resp = await send(client, {"msisdn": ",".join([*numbers, "0899999999"])})
     assert (await error_of(resp))["name"] == "ERROR_MSISDN_EXCEEDED_LIMIT"
     assert (await credit(client))["standard"] == 6093 - 500
 

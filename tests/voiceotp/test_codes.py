@@ -47,7 +47,7 @@ REAL_TRIGGERS: dict[int, tuple[dict[str, Any], dict[str, Any], int]] = {
     14: ({"balance": 1, "price": 2}, {}, 1),
     15: ({"expired": True}, {}, 1),
     16: ({"service_expired": True}, {}, 1),
-    20: ({}, {"message": "１２３"}, 1),  # full-width digits
+    20: ({}, {"message": "１２３"}, 1),  # full-width digits  # noqa: RUF001 - full-width digits on purpose
     22: ({"activated": False}, {}, 1),
     31: ({}, {"phonesend": "01681234567"}, 1),  # an old 11-digit Viettel number
 }

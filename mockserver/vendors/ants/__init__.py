@@ -118,15 +118,15 @@ import base64
 import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
-from mockserver.core.store import FINAL_STATES, Message
+from mockserver.core.store import Message
 from mockserver.http.vendor import Call, LoadSend, Mount, Operation, SampleRequest, Vendor, compact_json
-from mockserver.vendors.ants import oldplatform, reports, routes, twoway, xmlbody
+from mockserver.vendors.ants import oldplatform, reports, routes, twoway
 from mockserver.vendors.ants.errors import ERRORS
 from mockserver.vendors.ants.models import AntsModel
 
@@ -137,8 +137,10 @@ class Ants(Vendor):
     country = "TH"
     errors = ERRORS
     package_dir = Path(__file__).parent
-    account_fields = {"accounts": "username"}  # strict: true on these entries (mockserver.contracts.strict)
-    generic_errors = {
+    account_fields: ClassVar[Mapping[str, str]] = {
+        "accounts": "username"
+    }  # strict: true on these entries (mockserver.contracts.strict)
+    generic_errors: ClassVar[Mapping[str, str]] = {
         E.BAD_BODY: "INVALID_REQUEST_BODY",
         E.MEDIA_TYPE: "UNSUPPORTED_CONTENT_TYPE",
         E.TOO_LARGE: "REQUEST_TOO_LARGE",

@@ -52,7 +52,8 @@ PENDING_ACCEPTED = Status("101", "PENDING", "Pending - Message has been accepted
 PENDING_PROCESS = Status(
     "102",
     "PENDING",
-    "Process - Message has been processed, and is ready to be sent to the next instance i.e. operator / Send to operator success",
+    "Process - Message has been processed, and is ready to be sent to the next instance i.e. operator"
+    " / Send to operator success",
 )
 SYSTEM_ERROR = Status(
     "204",

@@ -232,7 +232,7 @@ class Handlers(VendorHandlers):
             content_type,
             callback_data,
         )
-        _, _, status, message = model.accept(
+        _, _, _status, message = model.accept(
             account,
             sms,
             sms.destinations[0],

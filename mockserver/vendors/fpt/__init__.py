@@ -114,7 +114,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
@@ -134,8 +134,10 @@ class Fpt(Vendor):
     country = "VN"
     errors = ERRORS
     package_dir = Path(__file__).parent
-    account_fields = {"accounts": "client_id"}  # strict: true on these entries (mockserver.contracts.strict)
-    generic_errors = {
+    account_fields: ClassVar[Mapping[str, str]] = {
+        "accounts": "client_id"
+    }  # strict: true on these entries (mockserver.contracts.strict)
+    generic_errors: ClassVar[Mapping[str, str]] = {
         E.BAD_BODY: "INVALID_REQUEST",
         E.MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
         E.TOO_LARGE: "BODY_TOO_LARGE",

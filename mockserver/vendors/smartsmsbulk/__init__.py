@@ -65,7 +65,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
@@ -85,8 +85,10 @@ class SmartSMSBulk(Vendor):
     country = "TH"
     errors = ERRORS
     package_dir = Path(__file__).parent
-    account_fields = {"accounts": "userId"}  # strict: true on these entries (mockserver.contracts.strict)
-    generic_errors = {
+    account_fields: ClassVar[Mapping[str, str]] = {
+        "accounts": "userId"
+    }  # strict: true on these entries (mockserver.contracts.strict)
+    generic_errors: ClassVar[Mapping[str, str]] = {
         E.BAD_BODY: "INVALID_BODY",
         E.MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
         E.TOO_LARGE: "BODY_TOO_LARGE",

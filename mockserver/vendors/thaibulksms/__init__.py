@@ -123,17 +123,17 @@ import base64
 import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow
-from mockserver.core.store import FINAL_STATES, SENT, Message
-from mockserver.http.vendor import Call, LoadSend, Mount, Operation, SampleRequest, Vendor, compact_json
+from mockserver.core.store import Message
+from mockserver.http.vendor import Call, LoadSend, Mount, Operation, SampleRequest, Vendor
 from mockserver.vendors.thaibulksms import legacy, reports, routes
-from mockserver.vendors.thaibulksms.errors import DR_STATUS, ERRORS
+from mockserver.vendors.thaibulksms.errors import ERRORS
 from mockserver.vendors.thaibulksms.models import ThaiBulkSMSModel
 
 
@@ -143,11 +143,11 @@ class ThaiBulkSMS(Vendor):
     country = "TH"
     errors = ERRORS
     package_dir = Path(__file__).parent
-    account_fields = {
+    account_fields: ClassVar[Mapping[str, str]] = {
         "accounts": "api_key",
         "otp_apps": "key",
     }  # strict: true on these entries (mockserver.contracts.strict)
-    generic_errors = {
+    generic_errors: ClassVar[Mapping[str, str]] = {
         E.BAD_BODY: "ERROR_FORM",
         E.MEDIA_TYPE: "ERROR_FORM",
         E.TOO_LARGE: "ERROR_FORM",

@@ -80,7 +80,7 @@ import copy
 import itertools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
@@ -102,8 +102,10 @@ class VoiceOtp(Vendor):
     country = "VN"
     errors = ERRORS
     package_dir = Path(__file__).parent
-    account_fields = {"accounts": "username"}  # strict: true on these entries (mockserver.contracts.strict)
-    generic_errors = {
+    account_fields: ClassVar[Mapping[str, str]] = {
+        "accounts": "username"
+    }  # strict: true on these entries (mockserver.contracts.strict)
+    generic_errors: ClassVar[Mapping[str, str]] = {
         E.BAD_BODY: "MALFORMED_BODY",
         E.MEDIA_TYPE: "WRONG_CONTENT_TYPE",
         E.TOO_LARGE: "BODY_TOO_LARGE",

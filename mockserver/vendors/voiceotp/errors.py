@@ -102,7 +102,8 @@ CODES: tuple[Code, ...] = (
     C(
         7,
         "SUBSCRIBER_REFUSES",
-        "The subscriber refuses to receive the message The subscriber refuses to receive SMS of all services or a certain service",
+        "The subscriber refuses to receive the message The subscriber refuses to receive SMS of all services"
+        " or a certain service",
         "Thuê bao từ chối nhận tin Thuê bao từ chối nhận tin nhắn của tất cả dịch vụ hoặc 1 dịch vụ nào đó",
         "message",
         "scenario",

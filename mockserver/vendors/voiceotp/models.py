@@ -189,7 +189,7 @@ class VoiceOtpModel:
         now = self.services.clock.now()
         recent = self._recent
         while recent:
-            key, at = next(iter(recent.items()))
+            _key, at = next(iter(recent.items()))
             if now - at < REPEAT_WINDOW:
                 break
             recent.popitem(last=False)
