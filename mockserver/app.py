@@ -6,6 +6,7 @@ names by :mod:`mockserver.http.routing`), the admin API, start-up and clean-up.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ def create_app(
     config: Config | dict[str, Any] | str | Path | None = None,
     *,
     seed: int | None = None,
-    scenarios: Iterable[str | Path] | None = None,
+    scenarios: Iterable[str | os.PathLike[str]] | None = None,
     frozen_clock: bool = False,
     strict: bool = False,
 ) -> web.Application:
@@ -62,7 +63,7 @@ def create_app(
     for vendor in services.vendors.values():
         mount_vendor(app, vendor, config.max_body_bytes)
     # After the vendors: scenarios are checked against their tables and expand per vendor.
-    services.scenarios.load_startup(default_scenario_files() if scenarios is None else scenarios)
+    services.scenarios.load_startup(default_scenario_files() if scenarios is None else [Path(p) for p in scenarios])
 
     from mockserver.inspection.admin import admin_app
 

@@ -20,7 +20,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -198,7 +198,7 @@ def _resolve_serve_options(args: argparse.Namespace, parser: argparse.ArgumentPa
 
 
 # -- the parser ----------------------------------------------------------------------------------------
-def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+def _parser() -> tuple[Parser, dict[str, Parser]]:
     parser = Parser(prog="mockserver", description="Mock server for Thai and Vietnamese SMS provider APIs.")
     parser.add_argument("--version", action="version", version=f"sms-mockserver {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -467,7 +467,7 @@ def banner_facts(args: argparse.Namespace, app, scenarios: list[Path] | None) ->
     return facts
 
 
-async def _run(app, host: str, port: int, facts: list[tuple[str, str]] = ()) -> None:
+async def _run(app, host: str, port: int, facts: Sequence[tuple[str, str]] = ()) -> None:
     from mockserver.app import SERVICES, mounted_urls
     from mockserver.http.edge import EdgeSettings, serve
 

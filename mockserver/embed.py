@@ -85,6 +85,7 @@ def scenario_rules(source: RuleSource) -> list[dict[str, Any]]:
 def _as_document(located: Located) -> Located:
     """A bare rule or a list of rules, wrapped as ``{rules: [...]}`` with its positions kept."""
     data = located.data
+    prefix: tuple[str | int, ...]
     if isinstance(data, Mapping) and "rules" not in data:
         data, prefix = [data], ("rules", 0)
     elif isinstance(data, list):

@@ -591,9 +591,9 @@ class Dispatcher:
             timer.cancel()
         self._delayed.clear()
         for held in self._held.values():
-            for _, handle in held:
-                if handle is not None:
-                    handle.cancel()
+            for _, hold in held:
+                if hold is not None:
+                    hold.cancel()
         self._held.clear()
         for batch in self._batches.values():
             if batch.handle is not None:

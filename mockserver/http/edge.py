@@ -99,7 +99,7 @@ class OncePerInterval(logging.Filter):
         exc = record.exc_info[1] if record.exc_info else None
         if exc is not None:
             text += f": {type(exc).__name__}: {exc}".split("\n", 1)[0]
-        if held:
+        if held and last is not None:
             text += f" ({held} more like it in the last {now - last:.0f}s not logged)"
         record.msg, record.args, record.exc_info, record.exc_text = text, None, None, None
         return True

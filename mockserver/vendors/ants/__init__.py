@@ -242,8 +242,8 @@ class Ants(Vendor):
         return float(self._first_account().credit)
 
     @classmethod
-    def without_limits(cls, section: Mapping[str, Any], credit: int) -> dict[str, Any]:
-        section = copy.deepcopy(dict(section))
+    def without_limits(cls, given: Mapping[str, Any], credit: int) -> dict[str, Any]:
+        section = copy.deepcopy(dict(given))
         for account in section.get("accounts", ()):
             account["credit"] = credit
             account["rate_limit"] = {"requests": credit, "seconds": 1}

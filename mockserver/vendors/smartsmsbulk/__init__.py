@@ -158,8 +158,8 @@ class SmartSMSBulk(Vendor):
         return next(iter(self.model.accounts.values())).credit
 
     @classmethod
-    def without_limits(cls, section: Mapping[str, Any], credit: int) -> dict[str, Any]:
-        section = copy.deepcopy(dict(section))
+    def without_limits(cls, given: Mapping[str, Any], credit: int) -> dict[str, Any]:
+        section = copy.deepcopy(dict(given))
         for account in section.get("accounts", ()):
             account["creditBalance"] = credit
         return section

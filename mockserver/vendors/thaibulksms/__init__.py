@@ -250,8 +250,8 @@ class ThaiBulkSMS(Vendor):
         return next(iter(self.model.accounts.values())).credit["standard"]  # sample_send's (no force)
 
     @classmethod
-    def without_limits(cls, section: Mapping[str, Any], credit: int) -> dict[str, Any]:
-        section = copy.deepcopy(dict(section))
+    def without_limits(cls, given: Mapping[str, Any], credit: int) -> dict[str, Any]:
+        section = copy.deepcopy(dict(given))
         for account in section.get("accounts", ()):
             account["credit"] = {"standard": credit, "corporate": credit}
         return section

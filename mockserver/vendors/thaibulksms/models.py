@@ -424,7 +424,7 @@ class ThaiBulkSMSModel:
         for name, value in (("key", key), ("secret", secret)):
             if not isinstance(value, str) or not value:
                 raise VendorError(OTP_INVALID_PARAMETER, reason=f"{name} is required.")
-        app = self.otp_apps.get(key)
+        app = self.otp_apps.get(str(key))  # checked above: a non-empty string
         if app is None or not same(secret, app.secret):
             raise VendorError(OTP_INVALID_PARAMETER, reason="key or secret is invalid.")
         return app

@@ -78,7 +78,7 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, str]:
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             payload = part.get_payload(decode=True)
-            if not name or payload is None:
+            if not name or not isinstance(payload, bytes):
                 raise ValueError("part without a name")
             fields[str(name)] = payload.decode("utf-8")
         return fields

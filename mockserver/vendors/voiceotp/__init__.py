@@ -204,8 +204,8 @@ class VoiceOtp(Vendor):
         return float(next(iter(self.model.accounts.values())).balance)
 
     @classmethod
-    def without_limits(cls, section: Mapping[str, Any], credit: int) -> dict[str, Any]:
-        section = copy.deepcopy(dict(section))
+    def without_limits(cls, given: Mapping[str, Any], credit: int) -> dict[str, Any]:
+        section = copy.deepcopy(dict(given))
         for account in section.get("accounts", ()):
             account["balance"] = credit
         return section
