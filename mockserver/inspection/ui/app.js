@@ -13,6 +13,7 @@ const FILTERS = ["vendor", "status", "phone", "q"];
 
 const $ = (id) => document.getElementById(id);
 const state = {
+  replyDrafts: new Map(), // "vendor:number" -> what is typed in a thread's reply box (kept across re-renders)
   vendors: [],
   vendorInfo: {}, // name -> {title, color, ...}
   messages: new Map(), // id -> message (list shape)
@@ -474,12 +475,16 @@ function renderThread(thread, m) {
   const lastIn = thread.items.filter((item) => item.kind === "in").pop();
   if (lastIn && lastIn.r.keyword) keyword.value = lastIn.r.keyword; // the service the subscriber uses
   const send = h("button", { type: "button", class: "panel-btn good", "data-testid": "reply-send", text: "Send as subscriber" });
+  // Live events re-render the detail pane: what is being typed must survive that.
+  const draft = `${m.vendor}:${m.recipient}`;
+  text.value = state.replyDrafts.get(draft) || "";
+  text.addEventListener("input", () => state.replyDrafts.set(draft, text.value));
   const go = async () => {
     if (!text.value.trim()) { text.focus(); return; }
     const body = { vendor: m.vendor, from: m.recipient, text: text.value };
     if (keyword.value.trim()) body.keyword = keyword.value.trim();
     if ($("s-url").value.trim()) body.url = $("s-url").value.trim();
-    if (await sendInbound(body, send)) text.value = "";
+    if (await sendInbound(body, send)) { text.value = ""; state.replyDrafts.delete(draft); }
   };
   send.addEventListener("click", go);
   text.addEventListener("keydown", (ev) => { if (ev.key === "Enter") go(); });
