@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from mockserver.app import SERVICES
+from mockserver.http.routing import SERVED
 from tests.contracts.test_responses import FLOWS
 
 # The sending operations as the magic numbers knew them before the flag: every operation with
@@ -61,10 +62,10 @@ def record_accepted(app: web.Application) -> dict[tuple[str, str], Sent]:
     @web.middleware
     async def record(request: web.Request, handler) -> web.StreamResponse:
         response = await handler(request)
-        call = request.get("call")
-        if call is not None and services.store.requests and services.store.requests[-1].outcome == "ok":
+        served = request.get(SERVED)
+        if served is not None and services.store.requests and services.store.requests[-1].outcome == "ok":
             headers = {k: v for k, v in request.headers.items() if k not in ("Host", "Content-Length")}
-            key = (call.vendor.name, call.operation.name)
+            key = (served.vendor.name, served.operation.name)
             first.setdefault(key, Sent(request.method, request.path_qs, headers, await request.read()))
         return response
 
