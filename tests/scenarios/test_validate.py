@@ -89,3 +89,27 @@ def test_serve_refuses_an_invalid_scenario(tmp_path, capsys):
     bad.write_text(textwrap.dedent(BAD % {"vendor": VENDORS[0]}))
     assert main(["serve", "--port", "0", "--scenario", str(bad)]) == 2
     assert "rule no such error" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("headers", "problem"),
+    [
+        ('{"X-Ok": "a\\r\\nSet-Cookie: x=1"}', "X-Ok"),  # a value that would split the answer
+        ('{"X-Ok": "line\\nbreak"}', "X-Ok"),
+        ('{"X-Ok": "nul\\u0000"}', "X-Ok"),
+        ('{"Bad Name": "v"}', "Bad Name"),  # a space is not a token character
+        ('{"X-Bad\\r\\n": "v"}', "X-Bad"),
+    ],
+)
+def test_header_names_and_values_that_http_forbids_are_refused(tmp_path, capsys, headers, problem):
+    path = tmp_path / "headers.yaml"
+    path.write_text(f"rules:\n  - name: injected\n    respond: {{status: 200, headers: {headers}}}\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and problem in err
+
+
+def test_a_tab_in_a_header_value_is_allowed(tmp_path, capsys):
+    path = tmp_path / "tab.yaml"
+    path.write_text('rules:\n  - respond: {status: 200, headers: {"X-Ok": "a\\tb"}}\n', encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
