@@ -16,6 +16,7 @@ from aiohttp import web
 from mockserver.bundled import build_config, config_from_dict, load_config
 from mockserver.core.config import Config
 from mockserver.engine.services import Services
+from mockserver.http import unmapped
 from mockserver.http.routing import mount_vendor
 from mockserver.http.vendor import Vendor
 
@@ -68,6 +69,8 @@ def create_app(
     from mockserver.inspection.admin import admin_app
 
     app.add_subapp("/_mock", admin_app(services))
+    # Last: whatever no vendor and no /_mock/ route serves gets a JSON 404 naming what is served.
+    app.router.add_route("*", "/{tail:.*}", unmapped.handler(services.vendors.values()))
 
     async def start(_: web.Application) -> None:
         await services.clock.start()
