@@ -44,7 +44,7 @@ from mockserver.core.config import Config
 from mockserver.core.yamlfile import Located, YamlSyntaxError, loads
 from mockserver.engine.scenarios import Rule, ScenarioError, validate
 from mockserver.engine.services import Services
-from mockserver.http.edge import EdgeSettings, Listener, serve
+from mockserver.http.edge import Connections, EdgeSettings, Listener, serve
 
 T = TypeVar("T")
 
@@ -234,6 +234,13 @@ class MockServer:
         app[SERVICES].callbacks.listening(self._listener.addresses)  # callbacks to our own /_mock/ are refused
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{host}:{self.port}"
+
+    @property
+    def connections(self) -> Connections | None:
+        """The running listener's connection figures (``open``, ``refused`` over the cap,
+        ``timed_out`` for a request head that came too slowly), or None when not serving: what a
+        test of the HTTP edge asserts on."""
+        return self._listener.connections if self._listener is not None else None
 
     async def _shutdown(self) -> None:
         if self._listener is not None:

@@ -38,7 +38,7 @@ async def test_a_connection_that_sends_its_head_slowly_is_closed() -> None:
             if not writer.is_closing():
                 writer.write(b"X-Slow: 1\r\n")
         assert await closed_within(reader, 2) < 2
-        assert mock._listener.connections.timed_out == 1
+        assert mock.connections.timed_out == 1
         # A client that sends its head at once is answered, and its connection lives on.
         assert (await health(mock)).startswith(b"HTTP/1.1 200")
         reader, writer = await asyncio.open_connection("127.0.0.1", mock.port)
@@ -55,7 +55,7 @@ async def test_open_connections_are_capped() -> None:
         await asyncio.sleep(0.1)
         reader, _ = await asyncio.open_connection("127.0.0.1", mock.port)
         assert await closed_within(reader, 2) < 1  # over the cap: closed at once
-        assert mock._listener.connections.refused >= 1
+        assert mock.connections.refused >= 1
         held.pop()[1].close()
         await asyncio.sleep(0.1)
         assert (await health(mock)).startswith(b"HTTP/1.1 200")  # room again
