@@ -395,25 +395,15 @@ class Store:
     ) -> list[Message]:
         """Newest first. ``text`` is a case-insensitive substring of the text, sender,
         recipient or id."""
-        found: list[Message] = []
         needle = text.casefold() if text else None
-        for message in reversed(self.messages.values()):
-            if since is not None and message.created_at < since:
-                break  # the journal is in arrival order
-            if vendor is not None and message.vendor != vendor:
-                continue
-            if phone is not None and not _same_phone(message.recipient, phone):
-                continue
-            if status is not None and message.status != status:
-                continue
-            if account is not None and message.account != account:
-                continue
-            if needle is not None and not _mentions(message, needle):
-                continue
-            found.append(message)
-            if limit is not None and len(found) >= limit:
-                break
-        return found
+        checks: list[tuple[object, Callable[[Message], bool]]] = [
+            (vendor, lambda m: m.vendor == vendor),
+            (phone, lambda m: _same_phone(m.recipient, phone or "")),
+            (status, lambda m: m.status == status),
+            (account, lambda m: m.account == account),
+            (needle, lambda m: _mentions(m, needle or "")),
+        ]
+        return _newest(self.messages, since, limit, checks)
 
     def set_status(self, message: Message, status: str, at: float) -> None:
         message.status = status
@@ -509,32 +499,18 @@ class Store:
         """Newest first, filtered as :meth:`find_messages` filters (``phone`` is the subscriber's
         number in any form; ``keyword`` is case-insensitive; ``text`` a substring of the text,
         keyword, number or id)."""
-        found: list[InboundRecord] = []
         needle = text.casefold() if text else None
-        wanted_keyword = keyword.casefold() if keyword else None
-        for record in reversed(self.inbound.values()):
-            if since is not None and record.created_at < since:
-                break
-            if vendor is not None and record.vendor != vendor:
-                continue
-            if phone is not None and not _same_phone(record.sender, phone):
-                continue
-            if status is not None and record.status != status:
-                continue
-            if account is not None and record.account != account:
-                continue
-            if wanted_keyword is not None and (record.keyword or "").casefold() != wanted_keyword:
-                continue
-            if needle is not None and not any(
-                needle in v.casefold() for v in (record.text, record.keyword or "", record.sender, record.id)
-            ):
-                continue
-            found.append(record)
-            if limit is not None and len(found) >= limit:
-                break
-        return found
+        wanted = keyword.casefold() if keyword else None
+        checks: list[tuple[object, Callable[[InboundRecord], bool]]] = [
+            (vendor, lambda r: r.vendor == vendor),
+            (phone, lambda r: _same_phone(r.sender, phone or "")),
+            (status, lambda r: r.status == status),
+            (account, lambda r: r.account == account),
+            (wanted, lambda r: (r.keyword or "").casefold() == wanted),
+            (needle, lambda r: any((needle or "") in v.casefold() for v in (r.text, r.keyword or "", r.sender, r.id))),
+        ]
+        return _newest(self.inbound, since, limit, checks)
 
-    # -- requests ----------------------------------------------------------------------------
     def log_request(self, entry: RequestLog) -> None:
         self.requests.append(entry)
         self.requests_seen += 1
@@ -559,3 +535,19 @@ def _same_digits(a: str, b: str) -> bool:
 
 def _same_phone(recipient: str, phone: str) -> bool:
     return _same_digits(_digits(recipient), _digits(phone))
+
+
+def _newest(journal: dict[str, Any], since: float | None, limit: int | None, checks: list) -> list:
+    """The entries of an arrival-ordered journal, newest first, that pass every check whose
+    value was given (``(value, test)`` pairs; a None value is no filter), stopping at ``since``
+    and at ``limit``: the one filter loop of every ``find_*`` listing."""
+    tests = [test for value, test in checks if value is not None]
+    found = []
+    for entry in reversed(journal.values()):
+        if since is not None and entry.created_at < since:
+            break  # the journal is in arrival order
+        if all(test(entry) for test in tests):
+            found.append(entry)
+            if limit is not None and len(found) >= limit:
+                break
+    return found

@@ -40,7 +40,7 @@ from mockserver.core.errors import VendorError
 from mockserver.http.vendor import Call, VendorHandlers
 from mockserver.vendors.ants.errors import GROUP_BY_NAME
 from mockserver.vendors.ants.models import AntsModel
-from mockserver.vendors.ants.routes import read_body, respond
+from mockserver.vendors.ants.routes import accept_send, read_body, respond
 
 OLD_HOSTS = ("api2.ants.co.th", "api.ants.co.th")
 SINGLE, MULTI, ADVANCED = "/sms/1/text/single", "/sms/1/text/multi", "/sms/1/text/advanced"
@@ -88,29 +88,18 @@ class OldPlatformHandlers(VendorHandlers):
         model = self.model
         account = model.authenticate(call.request.headers.get("Authorization"))
         body = await read_body(call)
-        client_bulk_id, messages = model.validate_send(as_new_body(path, body))
-        await call.consult(
-            account=account.username,
-            recipients=[d.number or d.to for m in messages for d in m.destinations],
-            text=messages[0].text,
-            sender=messages[0].sender,
+        client_bulk_id, bulk_id, accepted = await accept_send(
+            call, model, account, model.validate_send(as_new_body(path, body)), operation
         )
-        bulk_id = client_bulk_id or model.new_bulk_id()
-        record = await call.record()
-        out = []
-        for sms in messages:
-            for dest in sms.destinations:
-                message_id, _, status, message = model.accept(
-                    account, sms, dest, bulk_id=bulk_id, operation=operation, request=record
-                )
-                out.append(
-                    {
-                        "to": dest.number or dest.to,
-                        "status": old_status(status),
-                        "smsCount": message.parts if message is not None else 0,
-                        "messageId": message_id,
-                    }
-                )
+        out = [
+            {
+                "to": dest.number or dest.to,
+                "status": old_status(status),
+                "smsCount": message.parts if message is not None else 0,
+                "messageId": message_id,
+            }
+            for dest, (message_id, _, status, message) in accepted
+        ]
         answer: dict[str, Any] = {"messages": out}
         if client_bulk_id or len(out) > 1:
             answer = {"bulkId": bulk_id, **answer}

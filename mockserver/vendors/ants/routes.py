@@ -139,24 +139,11 @@ class Handlers(VendorHandlers):
         model = self.model
         account = _user(call, model)
         body = await read_body(call)
-        client_bulk_id, messages = model.validate_send(body)
-        await call.consult(
-            account=account.username,
-            recipients=[d.number or d.to for m in messages for d in m.destinations],
-            text=messages[0].text,
-            sender=messages[0].sender,
-        )
-        bulk_id = client_bulk_id or model.new_bulk_id()
-        record = await call.record()
-        details = []
-        for sms in messages:
-            for dest in sms.destinations:
-                message_id, cost, status, _ = model.accept(
-                    account, sms, dest, bulk_id=bulk_id, operation="send_sms", request=record
-                )
-                details.append(
-                    {"messageId": message_id, "to": dest.number or dest.to, "credit": cost, "status": status.to_dict()}
-                )
+        _, bulk_id, accepted = await accept_send(call, model, account, model.validate_send(body), "send_sms")
+        details = [
+            {"messageId": message_id, "to": dest.number or dest.to, "credit": cost, "status": status.to_dict()}
+            for dest, (message_id, cost, status, _) in accepted
+        ]
         return respond(call.request, "SEND", {"bulkId": bulk_id, "details": details})
 
     async def loginfo(self, call: Call) -> web.Response:
@@ -266,3 +253,25 @@ class Handlers(VendorHandlers):
 
 
 __all__ = ["VENDOR", "Handlers", "render_error", "respond", "to_json"]
+
+
+async def accept_send(call: Call, model: Any, account: Any, validated: tuple[Any, list[Any]], operation: str):
+    """The send step every ANTS send path shares (``/sms/send`` and the old platform's three):
+    consult the scenario gate with the request's facts, then accept each destination of each
+    message under one bulk id. Returns (the client's bulkId, the bulk id used, [(destination,
+    what ``model.accept`` returned)])."""
+    client_bulk_id, messages = validated
+    await call.consult(
+        account=account.username,
+        recipients=[d.number or d.to for m in messages for d in m.destinations],
+        text=messages[0].text,
+        sender=messages[0].sender,
+    )
+    bulk_id = client_bulk_id or model.new_bulk_id()
+    record = await call.record()
+    accepted = [
+        (dest, model.accept(account, sms, dest, bulk_id=bulk_id, operation=operation, request=record))
+        for sms in messages
+        for dest in sms.destinations
+    ]
+    return client_bulk_id, bulk_id, accepted
