@@ -35,23 +35,27 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 60480
 LATEST = 253402128000.0
 
 
+# What a duration may be, for every message that refuses one (scenario files, the admin API).
+DURATION_HINT = 'give seconds (90, 0.25) or a string such as "250ms", "90s", "1h30m" (units ms, s, m, h, d, w)'
+
+
 def parse_duration(value: str | int | float) -> float:
     """Seconds in ``value``: a number of seconds or a string such as ``"1h"``, ``"90s"``, ``"250ms"``.
 
     Compound strings (``"1h30m"``) are summed part by part.
     """
     if isinstance(value, bool):
-        raise ValueError(f"not a duration: {value!r}")
+        raise ValueError(f"{value!r} is not a duration: {DURATION_HINT}")
     if isinstance(value, int | float):
         return float(value)
     parts = re.findall(r"-?\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w)?", str(value))
     if not parts or "".join(parts).replace(" ", "") != str(value).replace(" ", ""):
-        raise ValueError(f"not a duration: {value!r}")
+        raise ValueError(f"{value!r} is not a duration: {DURATION_HINT}")
     total = 0.0
     for part in parts:
         m = _DURATION.match(part)
         if not m:
-            raise ValueError(f"not a duration: {value!r}")
+            raise ValueError(f"{value!r} is not a duration: {DURATION_HINT}")
         total += float(m["n"]) * _UNIT_SECONDS[m["unit"]]
     return total
 

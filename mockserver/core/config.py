@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from mockserver.core.schema_problems import describe, did_you_mean
 from mockserver.core.yamlfile import Located, YamlSyntaxError, format_path
 from mockserver.core.yamlfile import load as load_yaml
 
@@ -78,9 +79,10 @@ def _validator_class() -> Any:
 def _problems(located: Located, data: Any, schema: dict[str, Any], base: tuple = ()) -> list[str]:
     validator = _validator_class()(schema)
     out = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        path = base + tuple(error.absolute_path)
-        out.append(f"{located.where(path)}: {format_path(path)}: {error.message}")
+    found = [describe(error) for error in validator.iter_errors(data)]
+    for problem in sorted(found, key=lambda p: located.position(base + p.path, key=p.at_key)):
+        path = base + problem.path
+        out.append(f"{located.where(path, key=problem.at_key)}: {format_path(path)}: {problem.message}")
     return out
 
 
@@ -112,8 +114,9 @@ def check(located: Located, vendors: Iterable[VendorSection]) -> list[str]:
     known = {v.name: v for v in vendors}
     for name, section in (data.get("vendors") or {}).items():
         if name not in known:
-            where = located.where(("vendors", name))
-            problems.append(f"{where}: vendors.{name}: unknown vendor (known: {', '.join(sorted(known))})")
+            where = located.where(("vendors", name), key=True)
+            hint = did_you_mean(name, known)
+            problems.append(f"{where}: vendors.{name}: unknown vendor{hint} (known: {', '.join(sorted(known))})")
             continue
         problems.extend(_problems(located, section, known[name].config_schema(), ("vendors", name)))
     return problems

@@ -56,12 +56,14 @@ class ErrorTable:
         self._rows = tuple(rows)
         self._by_name: dict[str, ErrorRow] = {}
         self._by_code: dict[str, ErrorRow] = {}
+        self._by_text: dict[str, list[ErrorRow]] = {}
         for row in self._rows:
             if row.name in self._by_name:
                 raise ValueError(f"{vendor}: duplicate error name {row.name}")
             self._by_name[row.name] = row
             if row.code is not None:
                 self._by_code.setdefault(str(row.code), row)
+            self._by_text.setdefault(_text_key(row.message), []).append(row)
 
     def __getitem__(self, name: str) -> ErrorRow:
         return self._by_name[name]
@@ -76,9 +78,28 @@ class ErrorTable:
         return len(self._rows)
 
     def find(self, name_or_code: str | int) -> ErrorRow | None:
-        """The row named ``name_or_code``, or whose code is it (scenario ``error:`` values)."""
+        """The row named ``name_or_code``, whose code is it, or whose text it is (scenario
+        ``error:`` values). People copy an error from the vendor's answer or document
+        (``Invalid checksum``), so the text counts too, compared without case, spacing or a
+        final full stop; a text that several rows share names none of them (see :meth:`with_text`)."""
         key = str(name_or_code)
-        return self._by_name.get(key) or self._by_code.get(key)
+        found = self._by_name.get(key) or self._by_code.get(key)
+        if found is None:
+            rows = self._by_text.get(_text_key(key))
+            if rows is not None and len(rows) == 1:
+                return rows[0]
+        return found
+
+    def with_text(self, text: str) -> list[ErrorRow]:
+        """Every row whose text is ``text`` (compared as :meth:`find` does)."""
+        return list(self._by_text.get(_text_key(text), ()))
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+
+def _text_key(text: str) -> str:
+    return " ".join(text.split()).rstrip(".").casefold()
 
 
 class VendorError(Exception):

@@ -7,7 +7,7 @@ semantics) together with a map from each value's path to its position.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +19,23 @@ PathKey = tuple[str | int, ...]
 @dataclass(frozen=True, slots=True)
 class Located:
     data: Any
-    marks: dict[PathKey, tuple[int, int]]  # path -> (line, column), both 1-based
+    marks: dict[PathKey, tuple[int, int]]  # path -> (line, column) of its value, both 1-based
     source: str
+    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)  # path -> its key's position
 
-    def where(self, path: PathKey) -> str:
-        """``file:line:column`` of the deepest known node on ``path``."""
+    def position(self, path: PathKey, *, key: bool = False) -> tuple[int, int]:
+        """(line, column) of the deepest known node on ``path``; of its key with ``key``
+        (an unknown key is best shown where it is written, not where its value starts)."""
         path = tuple(path)
+        if key and path in self.keys:
+            return self.keys[path]
         while path not in self.marks and path:
             path = path[:-1]
-        line, col = self.marks.get(path, (1, 1))
+        return self.marks.get(path, (1, 1))
+
+    def where(self, path: PathKey, *, key: bool = False) -> str:
+        """``file:line:column`` of the deepest known node on ``path`` (see :meth:`position`)."""
+        line, col = self.position(path, key=key)
         return f"{self.source}:{line}:{col}"
 
 
@@ -52,8 +60,9 @@ def loads(text: str, source: str = "<string>") -> Located:
     except RecursionError:
         raise YamlSyntaxError(source, 1, 1, "nested too deeply") from None
     marks: dict[PathKey, tuple[int, int]] = {}
-    _walk(node, (), marks)
-    return Located(data, marks, source)
+    keys: dict[PathKey, tuple[int, int]] = {}
+    _walk(node, (), marks, keys)
+    return Located(data, marks, source, keys)
 
 
 def load(path: str | Path) -> Located:
@@ -61,14 +70,19 @@ def load(path: str | Path) -> Located:
     return loads(path.read_text(encoding="utf-8"), str(path))
 
 
-def _walk(node: yaml.Node, path: PathKey, marks: dict[PathKey, tuple[int, int]]) -> None:
+Marks = dict[PathKey, tuple[int, int]]
+
+
+def _walk(node: yaml.Node, path: PathKey, marks: Marks, keys: Marks) -> None:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            _walk(value_node, (*path, key_node.value), marks)
+            child = (*path, key_node.value)
+            keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, child, marks, keys)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), marks)
+            _walk(item, (*path, index), marks, keys)
 
 
 def format_path(path: PathKey) -> str:

@@ -69,6 +69,30 @@ def test_unknown_vendor_and_unknown_setting(tmp_path):
     assert "jurnal_size" in text and "smartsmsbulkk: unknown vendor" in text
 
 
+def test_misspelled_keys_point_at_their_own_line_with_the_close_name(tmp_path):
+    """A misspelled key is reported where it is written (not at 1:1, nor at its value), with
+    the setting or vendor it was probably meant to be."""
+    path = tmp_path / "typo.yaml"
+    path.write_text(
+        "server:\n  journal_size: 10\n"
+        "calbacks:\n  max_attempts: 3\n"
+        "vendors:\n  smartsmsbulk:\n    accounts:\n"
+        "      - {userId: 1, partnerId: 2, apiKey: k, senderIds: [3], creditBalance: 4, calback_url: 'http://x'}\n"
+        "  smartsmbulk: {}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    problems = info.value.problems
+    assert problems[0].startswith(f"{path}:3:1: calbacks: unknown key 'calbacks' (did you mean 'callbacks'?)")
+    assert any(
+        p.startswith(f"{path}:8:80: vendors.smartsmsbulk.accounts[0].calback_url: unknown key 'calback_url'")
+        and "(did you mean 'callback_url'?)" in p
+        for p in problems
+    ), problems
+    vendor = f"{path}:9:3: vendors.smartsmbulk: unknown vendor (did you mean 'smartsmsbulk'?)"
+    assert any(p.startswith(vendor) for p in problems), problems
+
+
 def test_cli_stops_with_exit_2_on_an_invalid_config(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("callbacks:\n  max_attempts: zero\n")

@@ -11,7 +11,7 @@ from mockserver.cli import main
 from mockserver.core.scenario_files import list_scenarios
 from mockserver.engine.scenarios import ScenarioError
 
-from .conftest import VENDORS, services
+from .conftest import VENDORS, send, services, shows_row, vendor_of
 
 BAD = """\
 name: broken
@@ -51,11 +51,90 @@ def test_yaml_syntax_error_names_the_line(tmp_path, capsys):
     assert f"{path}:4:" in err or f"{path}:3:" in err
 
 
-def test_unknown_vendor_is_only_a_warning(tmp_path, capsys):
-    path = tmp_path / "later.yaml"
-    path.write_text("rules:\n  - match: {vendor: some_future_vendor}\n    respond: {error: ANYTHING}\n")
+def _problems_of(tmp_path, capsys, text: str) -> str:
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        # A misspelled vendor, operation or error name is an error, with the close name.
+        (
+            "match: {vendor: smartsmbulk}\n    respond: {error: INVALID_CHECKSUM}",
+            ":2:21: rule #1: rules[0].match.vendor: unknown vendor 'smartsmbulk' (did you mean 'smartsmsbulk'?)",
+        ),
+        (
+            "match: {vendor: smartsmsbulk, operation: send_smss}\n    respond: {error: '@internal'}",
+            "unknown operation 'send_smss' (did you mean 'send_sms'?)",
+        ),
+        (
+            "match: {operation: sendsms}\n    respond: {error: '@internal'}",
+            "unknown operation 'sendsms' (did you mean 'send_sms'?)",
+        ),
+        (
+            "match: {vendor: smartsmsbulk}\n    respond: {error: invalid_checksum}",
+            "error 'invalid_checksum' is in no error table of smartsmsbulk (did you mean 'INVALID_CHECKSUM'?)",
+        ),
+        (
+            "match: {vendor: smartsmsbulk}\n    respond: {error: Invalid checksm}",
+            "(did you mean 'INVALID_CHECKSUM', 'Invalid checksum'?)",
+        ),
+        ("respond: {error: '@internl'}", "unknown error kind '@internl' (did you mean '@internal'?)"),
+        # Durations say what a duration is, not the regular expression that checks one.
+        ("delay: 5 sec", "'5 sec' is not a duration: give seconds (90, 0.25) or a string such as \"250ms\""),
+        ("delay: {uniform: {min: 1x, max: 2s}}", "rules[0].delay.uniform.min: '1x' is not a duration"),
+    ],
+)
+def test_names_no_vendor_knows_are_errors_with_the_closest_name(tmp_path, capsys, rule, expected):
+    err = _problems_of(tmp_path, capsys, f"rules:\n  - {rule}\n")
+    assert expected in err, err
+    assert "\\s*" not in err  # no raw regular expression
+
+
+def test_serve_refuses_a_misspelled_vendor(tmp_path, capsys):
+    path = tmp_path / "typo.yaml"
+    path.write_text("rules:\n  - match: {vendor: smartsmbulk}\n    respond: {error: '@internal'}\n")
+    assert main(["serve", "--port", "0", "--scenario", str(path)]) == 2
+    assert "did you mean 'smartsmsbulk'?" in capsys.readouterr().err
+
+
+async def test_an_error_named_by_the_vendors_text_answers_as_that_row(scenario_client, tmp_path):
+    """``error: Invalid checksum`` (copied from an answer) is the INVALID_CHECKSUM row."""
+    path = tmp_path / "text.yaml"
+    path.write_text("rules:\n  - match: {vendor: smartsmsbulk}\n    respond: {error: invalid checksum.}\n")
     assert main(["validate", str(path)]) == 0
-    assert "warning" in capsys.readouterr().err
+    client = await scenario_client(None, files=(str(path),))
+    vendor = vendor_of(client, "smartsmsbulk")
+    status, body, _ = await send(client, vendor)
+    assert shows_row(status, body, vendor.errors["INVALID_CHECKSUM"])
+    assert services(client).store.requests[-1].outcome == "INVALID_CHECKSUM"
+
+
+def test_a_text_several_rows_share_asks_for_the_name(capsys):
+    """Where one text names several rows, the problem lists them (no silent pick)."""
+    from mockserver.engine.scenarios.validation import _error_problem
+
+    for vendor in _vendors().values():
+        texts: dict[str, list[str]] = {}
+        for row in vendor.errors:
+            texts.setdefault(" ".join(row.message.split()).rstrip(".").casefold(), []).append(row.name)
+        shared = next((names for names in texts.values() if len(names) > 1), None)
+        if shared is None:
+            continue
+        text = vendor.errors[shared[0]].message
+        problem = _error_problem(text, [vendor])
+        assert problem is not None and all(name in problem for name in shared), problem
+        return
+    pytest.skip("no vendor has two rows with one text")
+
+
+def _vendors():
+    from mockserver.app import SERVICES, create_app
+
+    return create_app(scenarios=[])[SERVICES].vendors
 
 
 @pytest.mark.parametrize("path", list_scenarios(), ids=lambda p: p.name)

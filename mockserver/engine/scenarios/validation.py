@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.core.clock import parse_duration
+from mockserver.core.schema_problems import SchemaProblem, closest, describe, did_you_mean
 from mockserver.core.yamlfile import Located, format_path
 from mockserver.engine.interfaces import EngineVendor, operation_names
 from mockserver.engine.scenarios.model import ACTIONS, ERROR_KINDS, as_set, resolve_error
@@ -27,47 +28,6 @@ def _validator() -> Any:
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-def _type_mismatch(error: Any) -> bool:
-    """An error that only says "this branch wants another type" (not worth showing)."""
-    if error.relative_path:
-        return False
-    if error.validator == "type":
-        return True
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        return all(_type_mismatch(e) for e in error.context if not e.relative_path)
-    return False
-
-
-def _schema_message(error: Any) -> tuple[tuple, str]:
-    """A readable message and the path it is about (the offending key for unknown keys)."""
-    from jsonschema.exceptions import best_match
-
-    while error.validator in ("oneOf", "anyOf") and error.context:
-        relevant = [e for e in error.context if not _type_mismatch(e)]
-        if not relevant:
-            break
-        error = best_match(relevant)
-    path = tuple(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = set(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in known]
-        if extra:
-            allowed = ", ".join(sorted(known))
-            return (*path, extra[0]), f"unknown key {extra[0]!r} (allowed: {allowed})"
-    if (
-        error.validator in ("minProperties", "maxProperties")
-        and isinstance(error.instance, dict)
-        and "properties" in error.schema
-    ):
-        return (
-            path,
-            f"give exactly one of {', '.join(error.schema['properties'])}"
-            if error.validator == "maxProperties"
-            else f"give one of {', '.join(error.schema['properties'])}",
-        )
-    return path, error.message
 
 
 def _rule_label(data: Any, path: tuple) -> str:
@@ -151,54 +111,72 @@ def _check_rule(rule: Mapping[str, Any], where: tuple, vendors: Mapping[str, Eng
 
     match = rule.get("match") or {}
     named = sorted(as_set(match.get("vendor")) or ())
-    unknown = [v for v in named if v not in vendors]
-    if unknown:
-        warnings.append(
-            (
-                (*where, "match", "vendor"),
-                f"vendor {', '.join(unknown)} is not mounted (known: {', '.join(sorted(vendors))}); the rule skips it",
+    for name in named:
+        if name not in vendors:
+            problems.append(
+                (
+                    (*where, "match", "vendor"),
+                    f"unknown vendor {name!r}{did_you_mean(name, vendors)} (known: {', '.join(sorted(vendors))})",
+                )
             )
-        )
     scope = [vendors[v] for v in named if v in vendors] if named else list(vendors.values())
-    if named and not scope:
-        return problems, warnings  # only vendors merged elsewhere: nothing more to check here
+    if not scope:
+        return problems, warnings
     ops = as_set(match.get("operation"))
     if ops:
         known_ops = {op for v in scope for op in operation_names(v)}
-        missing = sorted(ops - known_ops)
-        if missing:
-            text = (
-                f"operation {', '.join(missing)} is not an operation of {', '.join(v.name for v in scope)}"
-                f" (known: {', '.join(sorted(known_ops))})"
+        for op in sorted(ops - known_ops):
+            problems.append(
+                (
+                    (*where, "match", "operation"),
+                    f"unknown operation {op!r}{did_you_mean(op, known_ops)}: not an operation of "
+                    f"{', '.join(v.name for v in scope)} (known: {', '.join(sorted(known_ops))})",
+                )
             )
-            (problems if named else warnings).append(((*where, "match", "operation"), text))
     for path, spec in responses:
         ref = spec.get("error")
         if ref is None:
             continue
-        ref = str(ref)
-        if ref.startswith("@") and ref[1:] not in ERROR_KINDS:
-            problems.append(
-                ((*path, "error"), f"unknown error kind {ref!r} (known: {', '.join('@' + k for k in ERROR_KINDS)})")
-            )
-        elif not any(resolve_error(v, ref) is not None for v in scope):
-            problems.append(
-                ((*path, "error"), f"error {ref!r} is in no error table of {', '.join(v.name for v in scope)}")
-            )
+        message = _error_problem(str(ref), scope)
+        if message is not None:
+            problems.append(((*path, "error"), message))
     return problems, warnings
+
+
+def _error_problem(ref: str, scope: list[EngineVendor]) -> str | None:
+    """Why ``error: ref`` names no row in ``scope`` (None when it names one), with the closest
+    name or text as a hint. A row may be named by its name, its code or the vendor's text."""
+    if ref.startswith("@"):
+        if ref[1:] in ERROR_KINDS:
+            return None
+        return f"unknown error kind {ref!r}{did_you_mean(ref, ['@' + k for k in ERROR_KINDS])} (known: " + (
+            ", ".join("@" + k for k in ERROR_KINDS) + ")"
+        )
+    if any(resolve_error(v, ref) is not None for v in scope):
+        return None
+    vendors = ", ".join(v.name for v in scope)
+    shared = [(v.name, [r.name for r in v.errors.with_text(ref)]) for v in scope]
+    shared = [(name, rows) for name, rows in shared if rows]
+    if shared:
+        rows = "; ".join(f"{name}: {', '.join(names)}" for name, names in shared)
+        return f"error {ref!r} is the text of several rows ({rows}): give the row's name"
+    candidates = [name for v in scope for name in v.errors.names()]
+    by_text = {row.message: row.name for v in scope for row in v.errors}
+    # A reference with a space was copied from a text (names have none): look among the texts first.
+    text = closest(ref, by_text) if " " in ref.strip() else None
+    hint = f" (did you mean {by_text[text]!r}, {text!r}?)" if text is not None else did_you_mean(ref, candidates)
+    return f"error {ref!r} is in no error table of {vendors}{hint}: give a row's name, code or text"
 
 
 def check(located: Located, vendors: Mapping[str, EngineVendor] | None = None) -> tuple[list[str], list[str]]:
     """Every problem and warning of a scenario document, as ``file:line:col: rule NAME: message``."""
     data = located.data if located.data is not None else {}
-    found: list[tuple[tuple, str]] = []
-    for error in _validator().iter_errors(data):
-        found.append(_schema_message(error))
+    found = [describe(error) for error in _validator().iter_errors(data)]
     warnings: list[tuple[tuple, str]] = []
     # Rules the schema accepts get the checks it cannot make (a rule with schema errors is
     # skipped: its shape is unknown).
-    broken = {path[1] for path, _ in found if len(path) >= 2 and path[0] == "rules"}
-    top_ok = all(len(path) >= 2 and path[0] == "rules" for path, _ in found)
+    broken = {p.path[1] for p in found if len(p.path) >= 2 and p.path[0] == "rules"}
+    top_ok = all(len(p.path) >= 2 and p.path[0] == "rules" for p in found)
     if top_ok and isinstance(data, dict):
         if (data.get("magic_recipients") or data.get("error_header")) and vendors is not None and not vendors:
             warnings.append(((), "no vendor is mounted: the generated rules are empty"))
@@ -206,18 +184,20 @@ def check(located: Located, vendors: Mapping[str, EngineVendor] | None = None) -
             if i in broken:
                 continue
             p, w = _check_rule(rule, ("rules", i), vendors)
-            found.extend(p)
+            found.extend(SchemaProblem(path, message) for path, message in p)
             warnings.extend(w)
 
-    def fmt(items: list[tuple[tuple, str]]) -> list[str]:
-        items = sorted(
-            items, key=lambda item: located.marks.get(item[0], (0, 0)) if item[0] in located.marks else (10**9, 0)
-        )
+    def fmt(items: list[SchemaProblem]) -> list[str]:
+        def order(item: SchemaProblem) -> tuple[int, int]:
+            known = item.path in (located.keys if item.at_key else located.marks)
+            return located.position(item.path, key=item.at_key) if known else (10**9, 0)
+
         return [
-            f"{located.where(path)}: {_rule_label(data, path)}{format_path(path)}: {message}" for path, message in items
+            f"{located.where(p.path, key=p.at_key)}: {_rule_label(data, p.path)}{format_path(p.path)}: {p.message}"
+            for p in sorted(items, key=order)
         ]
 
-    return fmt(found), fmt(warnings)
+    return fmt(found), fmt([SchemaProblem(path, message) for path, message in warnings])
 
 
 def validate(located: Located, vendors: Mapping[str, EngineVendor] | None = None) -> list[str]:
