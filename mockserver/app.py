@@ -6,6 +6,7 @@ names by :mod:`mockserver.http.routing`), the admin API, start-up and clean-up.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,12 +16,16 @@ from aiohttp import web
 
 from mockserver.bundled import build_config, config_from_dict, load_config
 from mockserver.core.config import Config
+from mockserver.engine.namespaces import Namespaces
 from mockserver.engine.services import Services
 from mockserver.http import unmapped
+from mockserver.http.namespaced import World, header_selector, mount_namespaced
 from mockserver.http.routing import mount_vendor
 from mockserver.http.vendor import Vendor
 
-SERVICES = web.AppKey("services", Services[Vendor])
+SERVICES = web.AppKey("services", Services[Vendor])  # the default namespace's
+NAMESPACES = web.AppKey("namespaces", Namespaces[World])
+LISTENING = web.AppKey("listening", list[Any])  # the addresses the server listens on, once it does
 
 
 def default_scenario_files() -> list[Path]:
@@ -28,6 +33,42 @@ def default_scenario_files() -> list[Path]:
 
     path = find_scenario("default")
     return [path] if path is not None else []
+
+
+def namespace_seed(seed: int | None, name: str) -> int | None:
+    """A namespace's seed, derived from the server's and the name: each namespace repeats its own
+    ids and codes run after run, whatever the others do (no seed: random, as the server's)."""
+    if seed is None:
+        return None
+    return int.from_bytes(hashlib.sha256(f"{seed}/{name}".encode()).digest()[:8], "big")
+
+
+def build_world(
+    config: Config, *, seed: int | None, frozen_clock: bool, strict: bool, journal_size: int | None = None
+) -> Services[Vendor]:
+    """One namespace's services with an instance of every vendor (its own accounts, balances and
+    tables, from the config). The start-up scenario is loaded by the caller."""
+    services: Services[Vendor] = Services.build(config, seed=seed, frozen_clock=frozen_clock, journal_size=journal_size)
+    from mockserver.vendors import discover
+
+    for vendor_class in discover():
+        vendor = vendor_class(services, config.vendor(vendor_class.name))
+        services.vendors[vendor.name] = vendor
+        services.delivery.listeners[vendor.name] = vendor.on_status
+    from mockserver.contracts.strict import build as build_strict
+
+    services.contracts = build_strict(config, services.vendors, everything=strict, clock=services.clock)
+    return services
+
+
+async def start_world(services: Services[Vendor]) -> None:
+    await services.clock.start()
+    await services.callbacks.start()
+
+
+async def stop_world(services: Services[Vendor], grace: float | None = None) -> None:
+    await services.callbacks.stop(grace)
+    await services.clock.stop()
 
 
 def create_app(
@@ -47,42 +88,76 @@ def create_app(
         config = config_from_dict(config)
     elif isinstance(config, str | Path):
         config = load_config(config)
-    services: Services[Vendor] = Services.build(config, seed=seed, frozen_clock=frozen_clock)
-
-    app = web.Application(client_max_size=config.max_body_bytes)
-    app[SERVICES] = services
-
-    from mockserver.vendors import discover
-
-    for vendor_class in discover():
-        vendor = vendor_class(services, config.vendor(vendor_class.name))
-        services.vendors[vendor.name] = vendor
-        services.delivery.listeners[vendor.name] = vendor.on_status
-    from mockserver.contracts.strict import build as build_strict
-
-    services.contracts = build_strict(config, services.vendors, everything=strict, clock=services.clock)
-    for vendor in services.vendors.values():
-        mount_vendor(app, vendor, config.max_body_bytes)
+    services = build_world(config, seed=seed, frozen_clock=frozen_clock, strict=strict)
     # After the vendors: scenarios are checked against their tables and expand per vendor.
     services.scenarios.load_startup(default_scenario_files() if scenarios is None else [Path(p) for p in scenarios])
 
-    from mockserver.inspection.admin import admin_app
+    settings = config.section("namespaces")
+    listening: list[Any] = []  # the addresses the server listens on (callbacks to them are refused)
 
-    app.add_subapp("/_mock", admin_app(services))
+    def make(name: str) -> World:
+        state = build_world(
+            config,
+            seed=namespace_seed(seed, name),
+            frozen_clock=frozen_clock,
+            strict=strict,
+            journal_size=int(settings.get("journal_size", 10_000)),
+        )
+        state.scenarios.start_like(services.scenarios)
+        if listening:
+            state.callbacks.listening(listening)
+        return World.of(state)
+
+    def start(world: World) -> None:
+        world.services.clock.start_now()
+        world.services.callbacks.start_now()
+
+    async def stop(world: World) -> None:
+        # An evicted or dropped namespace is gone: its pending callbacks get no grace period.
+        await stop_world(world.services, grace=0)
+
+    namespaces = Namespaces(World.of(services), make, limit=int(settings.get("max", 32)), start=start, stop=stop)
+
+    app = web.Application(client_max_size=config.max_body_bytes)
+    app[SERVICES] = services
+    app[NAMESPACES] = namespaces
+    app[LISTENING] = listening
+    select = header_selector(namespaces)
+    for vendor in services.vendors.values():
+        mount_vendor(app, vendor, config.max_body_bytes, select)
+
+    from mockserver.inspection.admin import admin_app
+    from mockserver.inspection.namespaces import namespaced_admin_app
+
+    admin = admin_app(services, namespaces)
+    # Built before /_mock is mounted: it copies the admin paths as they are before the prefix.
+    namespaced_admin = namespaced_admin_app(services, namespaces, template=admin)
+    app.add_subapp("/_mock", admin)
+    # /ns/<name>/...: the vendors first (their own 404s under each prefix), then /_mock/.
+    mount_namespaced(app, services.vendors.values(), namespaces)
+    app.add_subapp("/ns", namespaced_admin)
     # Last: whatever no vendor and no /_mock/ route serves gets a JSON 404 naming what is served.
     app.router.add_route("*", "/{tail:.*}", unmapped.handler(services.vendors.values()))
 
-    async def start(_: web.Application) -> None:
-        await services.clock.start()
-        await services.callbacks.start()
+    async def start_app(_: web.Application) -> None:
+        await start_world(services)
 
-    async def stop(_: web.Application) -> None:
-        await services.callbacks.stop()
-        await services.clock.stop()
+    async def stop_app(_: web.Application) -> None:
+        await namespaces.close(lambda world: stop_world(world.services))
+        await stop_world(services)
 
-    app.on_startup.append(start)
-    app.on_cleanup.append(stop)
+    app.on_startup.append(start_app)
+    app.on_cleanup.append(stop_app)
     return app
+
+
+def listening(app: web.Application, addresses: Iterable[Any]) -> None:
+    """Tell every namespace, present and future, the addresses the server listens on: callbacks
+    to the mock's own ``/_mock/`` are refused (see :mod:`mockserver.engine.egress`)."""
+    known: list[Any] = app[LISTENING]
+    known[:] = list(addresses)
+    for namespace in app[NAMESPACES]:  # the default one first
+        namespace.world.services.callbacks.listening(known)
 
 
 def mounted_urls(app: web.Application, base: str) -> list[tuple[str, str, str]]:

@@ -468,14 +468,14 @@ def banner_facts(args: argparse.Namespace, app, scenarios: list[Path] | None) ->
 
 
 async def _run(app, host: str, port: int, facts: Sequence[tuple[str, str]] = ()) -> None:
-    from mockserver.app import SERVICES, mounted_urls
+    from mockserver.app import SERVICES, listening, mounted_urls
     from mockserver.http.edge import EdgeSettings, serve
 
     listener = await serve(app, host, port, EdgeSettings.from_config(app[SERVICES].config.section("server")))
     from mockserver.core.tuning import collect_periodically, settle_gc
 
     settle_gc()
-    app[SERVICES].callbacks.listening(listener.addresses)  # callbacks to our own /_mock/ are refused
+    listening(app, listener.addresses)  # callbacks to our own /_mock/ are refused, in every namespace
     store = app[SERVICES].store
     collector = asyncio.get_running_loop().create_task(collect_periodically(lambda: store.requests_seen))
     bound = listener.port

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 import yaml
 from aiohttp import web
 
-from mockserver.app import SERVICES, create_app
+from mockserver.app import SERVICES, create_app, listening
 from mockserver.bundled import load_config
 from mockserver.core.clock import parse_duration, parse_instant
 from mockserver.core.config import Config
@@ -231,7 +231,7 @@ class MockServer:
         settings = EdgeSettings.from_config(app[SERVICES].config.section("server"))
         self._listener = await serve(app, self.host, self.port, settings)
         self.port = self._listener.port
-        app[SERVICES].callbacks.listening(self._listener.addresses)  # callbacks to our own /_mock/ are refused
+        listening(app, self._listener.addresses)  # callbacks to our own /_mock/ are refused, in every namespace
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{host}:{self.port}"
 

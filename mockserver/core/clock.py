@@ -301,6 +301,10 @@ class Clock:
         self._arm()
 
     async def start(self) -> None:
+        self.start_now()
+
+    def start_now(self) -> None:
+        """:meth:`start` from synchronous code on the running loop (a namespace created mid-request)."""
         self._loop = asyncio.get_running_loop()
         self._arm()
 

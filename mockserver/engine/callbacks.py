@@ -561,6 +561,10 @@ class Dispatcher:
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
+        self.start_now()
+
+    def start_now(self) -> None:
+        """:meth:`start` from synchronous code on the running loop (a namespace created mid-request)."""
         self._loop = asyncio.get_running_loop()
         self._closing = self._hurry = False
         self._queue = asyncio.Queue()

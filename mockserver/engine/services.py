@@ -37,10 +37,13 @@ class Services(Generic[V]):
     contracts: Any = None  # strict.StrictChecker when strict mode is on anywhere, else None
 
     @classmethod
-    def build(cls, config: Config, *, seed: int | None, frozen_clock: bool) -> Services[V]:
+    def build(
+        cls, config: Config, *, seed: int | None, frozen_clock: bool, journal_size: int | None = None
+    ) -> Services[V]:
+        """``journal_size`` overrides the config's cap (a namespace keeps a smaller journal)."""
         clock = Clock(frozen=frozen_clock)
         rng = Randomness(seed)
-        store = Store(config.journal_size)
+        store = Store(journal_size or config.journal_size)
         scenarios = ScenarioEngine(rng, clock)
         cb = config.section("callbacks")
         allowed = cb.get("allowed_hosts")

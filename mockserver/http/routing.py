@@ -55,15 +55,31 @@ class Served:
 
 
 SERVED = web.RequestKey("mockserver.served", Served)
+# In real-host mode the path is the vendor's, so a header names the namespace (mockserver.http.namespaced).
+NAMESPACE_HEADER = "X-Mock-Namespace"
 
 
-def mount_vendor(app: web.Application, vendor: Vendor, client_max_size: int) -> None:
-    """Every mount of ``vendor`` under its prefix and at its real host names."""
-    for mount in vendor.mounts():
+# For a real-host mount: the (serve, operations) of the namespace a request selects (by header),
+# an answer refusing it (a bad name), or None for the default namespace.
+Selected = tuple[Serve, tuple[Operation, ...]] | web.StreamResponse | None
+Select = Callable[[web.Request], Selected]
+
+
+def mount_vendor(
+    app: web.Application,
+    vendor: Vendor,
+    client_max_size: int,
+    select: Callable[[tuple[str, int]], Select] | None = None,
+) -> None:
+    """Every mount of ``vendor`` under its prefix and at its real host names. ``select(key)``
+    gives the real-host mount ``key`` (vendor name, mount index) a way to serve another
+    namespace's world (see :mod:`mockserver.http.namespaced`)."""
+    for index, mount in enumerate(vendor.mounts()):
         serve = vendor_server(vendor, mount)
         mount_prefix(app, mount, serve)
+        chooser = select((vendor.name, index)) if select is not None else None
         for host in mount.hosts:
-            app.add_domain(host, _real_host_app(mount, serve, client_max_size))
+            app.add_domain(host, _real_host_app(mount, serve, client_max_size, chooser))
 
 
 def mount_prefix(app: web.Application, mount: Mount, serve: Serve) -> None:
@@ -86,19 +102,29 @@ def mount_prefix(app: web.Application, mount: Mount, serve: Serve) -> None:
     app.router.add_route("*", mount.prefix + "/{tail:.*}", elsewhere)
 
 
-def _real_host_app(mount: Mount, serve: Serve, client_max_size: int) -> web.Application:
+def _real_host_app(mount: Mount, serve: Serve, client_max_size: int, select: Select | None) -> web.Application:
     """The operations at their real paths, for one real host name. Its router only says which
     operation a path is (or raises the 404/405 when none is); the middleware serves it, so that
-    those errors get the vendor's shape too."""
-    operations: dict[web.AbstractRoute, Operation] = {}
+    those errors get the vendor's shape too. With ``select``, a request may name another
+    namespace (a header: the path is the vendor's), served by that namespace's operation of the
+    same index."""
+    indexes: dict[web.AbstractRoute, int] = {}
 
     @web.middleware
     async def middleware(request: web.Request, handler: Fallback) -> web.StreamResponse:
-        return await serve(operations.get(request.match_info.route), handler, request)
+        index = indexes.get(request.match_info.route)
+        if select is not None and NAMESPACE_HEADER in request.headers:
+            chosen = select(request)
+            if isinstance(chosen, web.StreamResponse):
+                return chosen
+            if chosen is not None:
+                other, operations = chosen
+                return await other(operations[index] if index is not None else None, handler, request)
+        return await serve(mount.operations[index] if index is not None else None, handler, request)
 
     sub = web.Application(middlewares=[middleware], client_max_size=client_max_size)
-    for op in mount.operations:
-        operations[sub.router.add_route(op.method, op.path, _unreachable)] = op
+    for i, op in enumerate(mount.operations):
+        indexes[sub.router.add_route(op.method, op.path, _unreachable)] = i
     return sub
 
 

@@ -15,8 +15,11 @@ from aiohttp import web
 from mockserver.core.clock import BANGKOK, parse_duration, parse_instant
 from mockserver.core.store import CALLBACK_STATES, DELIVERED
 from mockserver.engine.delivery import MANUAL_STATES
+from mockserver.engine.namespaces import Namespaces
 from mockserver.engine.services import Services
+from mockserver.http.namespaced import World
 from mockserver.http.vendor import json_response
+from mockserver.inspection.guard import GUARD, AdminGuard, json_errors
 from mockserver.version import __version__
 
 
@@ -65,7 +68,12 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def admin_app(services: Services) -> web.Application:
+def admin_app(
+    services: Services, namespaces: Namespaces[World] | None = None, guard: AdminGuard | None = None
+) -> web.Application:
+    """The ``/_mock`` application of one namespace's ``services``. The server's own (default)
+    one also gets ``namespaces`` (its ``/_mock/namespaces`` listing); ``guard`` is the server's
+    one guard (its SSE tickets are valid in every namespace)."""
     store = services.store
     routes = web.RouteTableDef()
 
@@ -256,11 +264,15 @@ def admin_app(services: Services) -> web.Application:
             return _error(400, str(exc))
         return json_response({**_clock_state(services), "fired": fired})
 
-    from mockserver.inspection.guard import AdminGuard, json_errors
-
-    guard = AdminGuard.from_config(services.config.section("admin"))  # Host, Origin, token: see guard.py
+    if guard is None:
+        guard = AdminGuard.from_config(services.config.section("admin"))  # Host, Origin, token: see guard.py
     app = web.Application(middlewares=[json_errors, guard.middleware()])
+    app[GUARD] = guard
     app.add_routes(routes)
+    if namespaces is not None:
+        from mockserver.inspection.namespaces import register as register_namespaces
+
+        register_namespaces(app, namespaces)  # GET /_mock/namespaces, DELETE /_mock/namespaces/{name}
     guard.add_routes(app)  # POST /_mock/events/ticket
     from mockserver.inspection.scenario_api import register
 

@@ -59,6 +59,14 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def admin_path(path: str) -> str:
+    """The path under ``/_mock``, for the default namespace's ``/_mock/x`` and a namespace's
+    ``/ns/<name>/_mock/x`` alike."""
+    if path.startswith("/ns/"):
+        path = "/" + path[len("/ns/") :].partition("/")[2]
+    return path.removeprefix(PREFIX)
+
+
 def _refuse(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return json_response({"error": message}, status=status, headers=headers)
 
@@ -180,7 +188,7 @@ class AdminGuard:
             if self.cross_origin(request):
                 return _refuse(403, "cross-origin requests may not change the mock")
             if self.token is not None and not self.authorized(request):
-                path = request.path.removeprefix(PREFIX)
+                path = admin_path(request.path)
                 public = request.method in ("GET", "HEAD") and (path in PUBLIC_PATHS or path.startswith("/ui/"))
                 streaming = path == EVENTS_PATH and request.method == "GET"
                 if not public and not (streaming and self.tickets.redeem(request.query.get("ticket"))):
@@ -221,3 +229,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return json_response({"error": "internal error (logged by the server)"}, status=500)
+
+
+# The guard of an admin application (the server has one: its tickets hold in every namespace).
+GUARD = web.AppKey("admin_guard", AdminGuard)

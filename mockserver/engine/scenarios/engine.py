@@ -149,6 +149,13 @@ class ScenarioEngine:
         self._startup_sources = [Path(p).name for p in files]
         self.reset()
 
+    def start_like(self, other: ScenarioEngine) -> None:
+        """Start from ``other``'s start-up scenario (a namespace starts from the server's), with
+        nothing read again: the files may have changed since the server started."""
+        self._startup = list(other._startup)
+        self._startup_sources = list(other._startup_sources)
+        self.reset()
+
     def reset(self) -> None:
         """Back to the start-up scenario, with every counter and rate-limit bucket at zero."""
         self._next_id = 0
