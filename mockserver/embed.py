@@ -37,11 +37,12 @@ from typing import Any, TypeVar
 import yaml
 from aiohttp import web
 
-from mockserver.app import SERVICES, create_app, listening
+from mockserver.app import NAMESPACES, SERVICES, create_app, listening
 from mockserver.bundled import load_config
 from mockserver.core.clock import parse_duration, parse_instant
 from mockserver.core.config import Config
 from mockserver.core.yamlfile import Located, YamlSyntaxError, loads
+from mockserver.engine.namespaces import DEFAULT, check_name
 from mockserver.engine.scenarios import Rule, ScenarioError, validate
 from mockserver.engine.services import Services
 from mockserver.http.edge import Connections, EdgeSettings, Listener, serve
@@ -218,6 +219,7 @@ class MockServer:
         self._listener: Listener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self.namespace_name: str | None = None  # set on a view of one namespace (see namespace())
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _build(self) -> web.Application:
@@ -280,9 +282,10 @@ class MockServer:
         return self
 
     def stop(self) -> None:
-        """Stop the thread started by :meth:`start` (pending callbacks get their grace period)."""
+        """Stop the thread started by :meth:`start` (pending callbacks get their grace period).
+        On a :meth:`namespace` view, nothing: the server is not the view's to stop."""
         loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+        if loop is None or thread is None or self.namespace_name is not None:
             return
         asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result()
         loop.call_soon_threadsafe(loop.stop)
@@ -299,6 +302,8 @@ class MockServer:
         return self
 
     async def astop(self) -> None:
+        if self.namespace_name is not None:  # a view: the server is not its to stop
+            return
         if self._thread is not None:  # started with start(): stop that thread without blocking us
             await asyncio.to_thread(self.stop)
             return
@@ -322,7 +327,56 @@ class MockServer:
     def services(self) -> Services:
         if self.app is None:
             raise RuntimeError("the MockServer is not running: use `with MockServer() as mock:`")
-        return self.app[SERVICES]
+        if self.namespace_name is None:
+            return self.app[SERVICES]
+        world = self.app[NAMESPACES].get(self.namespace_name)
+        if world is None:  # evicted or dropped since: used again, it starts afresh (as over HTTP)
+            world = self._on_loop(lambda: self.app[NAMESPACES].use(self.namespace_name))  # type: ignore[index,arg-type]
+        return world.services
+
+    def namespace(self, name: str) -> MockServer:
+        """A view of the running server's namespace ``name`` (created now, if new): the same
+        helpers over that namespace's own messages, balances, clock and scenario, and
+        :meth:`base_url` under ``/ns/<name>``. Many tests (or pytest-xdist workers) can share
+        one server this way, each in its own namespace. Stopping a view does nothing; drop the
+        namespace with :meth:`drop_namespace`."""
+        if self.app is None:
+            raise RuntimeError("the MockServer is not running: use `with MockServer() as mock:`")
+        check_name(name)
+        view = copy.copy(self)
+        view.namespace_name = name if name != DEFAULT else None
+        view.clock = MockClock(view)
+        _ = view.services  # creates it on the server's loop
+        return view
+
+    def drop_namespace(self, name: str) -> bool:
+        """Forget namespace ``name`` and its state (False if it had none)."""
+        if self.app is None:
+            raise RuntimeError("the MockServer is not running")
+        namespaces = self.app[NAMESPACES]
+        return self._on_loop(lambda: namespaces.drop(name))
+
+    def _on_loop(self, fn: Callable[[], Any]) -> Any:
+        """``fn()`` on the server's loop, from any thread (awaited there if it is a coroutine)."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+
+        async def call() -> Any:
+            result = fn()
+            return await result if asyncio.iscoroutine(result) else result
+
+        if loop is None or running is loop or self._thread is None:
+            result = fn()
+            if asyncio.iscoroutine(result):
+                if running is None:
+                    return asyncio.run(result) if loop is None else loop.run_until_complete(result)
+                result.close()
+                raise RuntimeError("await this from a thread other than the server's loop")
+            return result
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout=30)
 
     def _call(self, fn: Callable[[Services], T]) -> T:
         """``fn(services)`` on the server's loop, from any thread, and its result."""
@@ -341,11 +395,18 @@ class MockServer:
 
     # -- what tests ask --------------------------------------------------------------------------
     def base_url(self, vendor: str) -> str:
-        """Where ``vendor``'s API lives on this server: ``http://127.0.0.1:PORT/smartsmsbulk``."""
+        """Where ``vendor``'s API lives on this server: ``http://127.0.0.1:PORT/smartsmsbulk``
+        (``.../ns/<name>/smartsmsbulk`` on a :meth:`namespace` view)."""
         found = self.services.vendors.get(vendor)
         if found is None:
             raise KeyError(f"no vendor {vendor!r}; mounted: {', '.join(sorted(self.services.vendors))}")
-        return f"{self.url}{found.mounts()[0].prefix}"
+        return f"{self.mock_url}{found.mounts()[0].prefix}"
+
+    @property
+    def mock_url(self) -> str:
+        """The root of this namespace on the server: ``url``, or ``url/ns/<name>`` on a view
+        (its admin API is ``mock_url + "/_mock/"``)."""
+        return f"{self.url}/ns/{self.namespace_name}" if self.namespace_name else self.url
 
     @property
     def admin_headers(self) -> dict[str, str]:
@@ -480,7 +541,7 @@ class MockServer:
             self._call(remove)
 
     def __repr__(self) -> str:
-        return f"<MockServer {self.url or 'stopped'}>"
+        return f"<MockServer {self.mock_url or 'stopped'}>"
 
 
 __all__ = ["AppliedScenario", "MockClock", "MockServer", "ScenarioError", "scenario_rules"]

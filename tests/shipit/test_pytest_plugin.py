@@ -9,7 +9,7 @@ import textwrap
 import tomllib
 from pathlib import Path
 
-from .conftest import ROOT, child_env
+from .conftest import ROOT, child_env, mockserver_cmd
 
 HELPERS = """
 import pytest, requests
@@ -204,3 +204,50 @@ def test_a_failing_user_test_fails() -> None:
 def test_entry_point_is_declared_under_the_module_name() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert data["project"]["entry-points"]["pytest11"] == {"mockserver.pytest_plugin": "mockserver.pytest_plugin"}
+
+
+NAMESPACED = """
+import pytest
+from helpers import send
+
+@pytest.mark.parametrize("n", range(6))
+def test_each_test_its_own_namespace(sms_mock, n):
+    assert "/ns/" in sms_mock.base_url("smartsmsbulk")
+    assert sms_mock.messages() == []  # nothing from the other tests, wherever they run
+    for i in range(3):
+        assert send(sms_mock, f"081234560{i}", f"test {n}")["status"] == "OK"
+    assert {m["text"] for m in sms_mock.messages()} == {f"test {n}"}
+    assert sms_mock.wait_for(phone="66812345602")["text"] == f"test {n}"
+"""
+
+
+def test_isolation_namespace_gives_each_test_its_own_namespace(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {"helpers.py": HELPERS, "test_ns.py": NAMESPACED, "pytest.ini": "[pytest]\nsms_mock_isolation = namespace\n"},
+    )
+    assert_passed(tmp_path, 6)
+
+
+def test_xdist_workers_share_one_server_each_test_in_its_own_namespace(tmp_path: Path, serve_process) -> None:
+    """Two pytest-xdist workers and one running server (MOCKSERVER_URL, as a CI service)."""
+    write(tmp_path, {"helpers.py": HELPERS, "test_ns.py": NAMESPACED})
+    server = serve_process(mockserver_cmd("serve", "--port", "0", "--scenario", "default"))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "mockserver.pytest_plugin", "-p", "no:cacheprovider", "-q", "-n", "2"],
+        cwd=tmp_path,
+        env=child_env(MOCKSERVER_URL=server.url),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "6 passed" in result.stdout
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(server.url + "/_mock/namespaces") as answer:
+        listing = json.load(answer)
+    assert [ns["name"] for ns in listing["namespaces"]] == ["default"]  # each test dropped its own
+    with urllib.request.urlopen(server.url + "/_mock/requests") as answer:
+        assert json.load(answer)["count"] == 0  # and the default namespace saw nothing
