@@ -23,12 +23,14 @@ RUN pip install --no-cache-dir --no-index --find-links=/wheels \
     && rm -rf /wheels \
     && groupadd --system --gid 10001 mockserver \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin mockserver \
-    && mkdir -p /config /scenarios \
-    && chown mockserver:mockserver /config /scenarios
+    && mkdir -p /config /scenarios /data \
+    && chown mockserver:mockserver /config /scenarios /data
 
 # Every `mockserver serve` option has a variable (see `mockserver serve --help`). Mount a config at
 # /config and set MOCKSERVER_CONFIG=/config/config.yaml; mount scenario files at /scenarios (a
 # /scenarios/default.yaml replaces the shipped default; MOCKSERVER_SCENARIO=name picks another).
+# /data is there for a volume and MOCKSERVER_DATA_DIR=/data (owned by the server's user, so that a
+# new named volume mounted there is writable: examples/docker-compose).
 ENV MOCKSERVER_HOST=0.0.0.0 \
     MOCKSERVER_PORT=8080 \
     MOCKSERVER_SCENARIOS_DIR=/scenarios \
