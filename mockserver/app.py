@@ -101,7 +101,7 @@ def create_app(
             seed=namespace_seed(seed, name),
             frozen_clock=frozen_clock,
             strict=strict,
-            journal_size=int(settings.get("journal_size", 10_000)),
+            journal_size=int(settings.get("journal_size", 5_000)),
         )
         state.scenarios.start_like(services.scenarios)
         if listening:
