@@ -468,7 +468,7 @@ def banner_facts(args: argparse.Namespace, app, scenarios: list[Path] | None) ->
 
 
 async def _run(app, host: str, port: int, facts: Sequence[tuple[str, str]] = ()) -> None:
-    from mockserver.app import SERVICES, listening, mounted_urls
+    from mockserver.app import NAMESPACES, SERVICES, listening, mounted_urls
     from mockserver.http.edge import EdgeSettings, serve
 
     listener = await serve(app, host, port, EdgeSettings.from_config(app[SERVICES].config.section("server")))
@@ -476,8 +476,10 @@ async def _run(app, host: str, port: int, facts: Sequence[tuple[str, str]] = ())
 
     settle_gc()
     listening(app, listener.addresses)  # callbacks to our own /_mock/ are refused, in every namespace
-    store = app[SERVICES].store
-    collector = asyncio.get_running_loop().create_task(collect_periodically(lambda: store.requests_seen))
+    namespaces = app[NAMESPACES]
+    collector = asyncio.get_running_loop().create_task(
+        collect_periodically(lambda: sum(ns.world.services.store.requests_seen for ns in namespaces))
+    )
     bound = listener.port
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{bound}"
@@ -487,6 +489,7 @@ async def _run(app, host: str, port: int, facts: Sequence[tuple[str, str]] = ())
         lines.append(f"  {title:<22} {url}   (real host: {hosts})")
     lines.append(f"  {'inspection API':<22} {base}/_mock/")
     lines.append(f"  {'web inbox':<22} {base}/_mock/ui/")
+    lines.append(f"  {'namespaces':<22} {base}/ns/<name>/...   (up to {namespaces.limit}; {base}/_mock/namespaces)")
 
     if app[SERVICES].contracts is not None:
         lines.append(f"  {'contract violations':<22} {base}/_mock/violations   (strict mode)")
