@@ -402,3 +402,96 @@ async def test_thai_and_vietnamese_render_with_real_glyphs(inbox, tmp_path):
         )
         control = await probe_inbox_fonts(base, tmp_path / name, {**os.environ, "FONTCONFIG_FILE": str(conf)})
         assert (thai_has_glyphs(control), vietnamese_has_glyphs(control)) == (thai, vietnamese), (name, control)
+
+
+# Contrast in the page: colours read back through a canvas (the browser resolves color-mix and
+# custom properties), backgrounds composed over their ancestors', the WCAG 2 ratio.
+CONTRAST_PROBE = """(selectors) => {
+  const canvas = document.createElement('canvas'); canvas.width = canvas.height = 1;
+  const ctx = canvas.getContext('2d', {willReadFrequently: true});
+  const rgba = (css) => { ctx.clearRect(0, 0, 1, 1); ctx.fillStyle = css; ctx.fillRect(0, 0, 1, 1);
+    const d = ctx.getImageData(0, 0, 1, 1).data; return [d[0], d[1], d[2], d[3] / 255]; };
+  const over = (top, under) => [0, 1, 2].map((i) => top[i] * top[3] + under[i] * (1 - top[3])).concat(1);
+  const backdrop = (el) => { const layers = [];
+    for (let e = el; e; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) { layers.push(c); if (c[3] === 1) break; } }
+    return layers.reverse().reduce((under, top) => over(top, under), [255, 255, 255, 1]); };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const ratio = (a, b) => {
+    const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  const out = {body: {background: lum(rgba(getComputedStyle(document.body).backgroundColor)),
+                      text: lum(rgba(getComputedStyle(document.body).color))}, low: [], checked: 0};
+  for (const selector of selectors) for (const el of document.querySelectorAll(selector)) {
+    if (!el.getClientRects().length) continue;
+    const bg = backdrop(el), fg = over(rgba(getComputedStyle(el).color), bg);
+    out.checked += 1;
+    const r = ratio(fg, bg);
+    if (r < 4.5) out.low.push([selector, el.textContent.trim().slice(0, 30), Math.round(r * 100) / 100]);
+  }
+  return out;
+}"""
+READ_ME = [
+    "body",
+    ".messages th",
+    "td.c-text",
+    "td.c-time",
+    "td.c-to",
+    ".tag.pill",
+    ".status",
+    ".count",
+    ".shown",
+    ".filters input",
+    ".filters select",
+    ".btn.link",
+    ".panel-btn",
+    ".d-title .mid",
+    ".fact .k",
+    ".fact .v",
+    ".fulltext",
+    ".d-section h4",
+    ".timeline .when",
+    "pre.code",
+    ".otp-code",
+    ".otp-meta",
+    ".otp-flag",
+    ".kv .k",
+    ".kv .v",
+    ".vcard .country",
+    ".copy",
+]
+STATES = ["accepted", "scheduled", "sent", "pending", "delivered", "failed", "expired", "rejected", "cancelled"]
+STATES += ["gave_up", "dropped", "refused", "answered", "invalid", "unanswered"]
+
+
+async def test_dark_theme_follows_the_system_and_every_text_stays_readable(browser_page, inbox):
+    """Light by default; dark under prefers-color-scheme: dark (dark background, light text).
+    In both, the text of the list, the badges of every state, the chips, the detail and the
+    vendors panel reach the WCAG AA contrast of 4.5:1 against what is behind them."""
+    page, client = browser_page, inbox
+    for name in services_of(client).vendors:
+        await send_sample(client, name)
+    await page.goto(f"{base_of(client)}/_mock/ui/")
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 5")
+    await page.locator("[data-testid=toggle-connect]").click()
+    otp_row = page.locator("[data-testid=row]").filter(has=page.locator(".otp-flag")).first
+    await otp_row.click()  # selected row, detail with its OTP box
+    await page.locator("[data-testid=otp-code]").wait_for()
+    # Every state's badge, in the list and in the detail (what is behind them differs).
+    await page.evaluate(
+        "(states) => { for (const where of ['#rows td.c-status', '#detail .d-actions']) {"
+        " const box = document.querySelector(where); for (const s of states) box.append(statusBadge(s)); } }",
+        STATES,
+    )
+    for scheme in ("light", "dark"):
+        await page.emulate_media(color_scheme=scheme)
+        probe = await page.evaluate(CONTRAST_PROBE, READ_ME)
+        body = probe["body"]
+        if scheme == "light":
+            assert body["background"] > 0.85 and body["text"] < 0.05, body
+        else:
+            assert body["background"] < 0.02 and body["text"] > 0.6, body
+        assert probe["checked"] > 100 and probe["low"] == [], (scheme, probe["low"])
+        await page.screenshot(path=str(_artifact(f"inbox-{scheme}.png")))
