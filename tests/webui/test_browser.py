@@ -404,6 +404,54 @@ async def test_thai_and_vietnamese_render_with_real_glyphs(inbox, tmp_path):
         assert (thai_has_glyphs(control), vietnamese_has_glyphs(control)) == (thai, vietnamese), (name, control)
 
 
+CUT_PROBE = """() => {
+  const cut = [];
+  for (const td of document.querySelectorAll('[data-testid=row] td.c-vendor')) {
+    const tag = td.querySelector('.tag').getBoundingClientRect(), cell = td.getBoundingClientRect();
+    const room = cell.right - parseFloat(getComputedStyle(td).paddingRight);
+    if (td.scrollWidth > td.clientWidth || tag.left < cell.left || tag.right > room + 0.5) {
+      cut.push(['row', td.textContent, td.scrollWidth, td.clientWidth]);
+    }
+  }
+  for (const el of document.querySelectorAll('[data-testid^=count-], .tag')) {
+    if (el.offsetParent !== null && el.scrollWidth > el.clientWidth) {
+      cut.push(['chip', el.textContent, el.scrollWidth, el.clientWidth]);
+    }
+  }
+  const text = document.querySelector('th.c-text').getBoundingClientRect().width;
+  const table = document.querySelector('.messages').getBoundingClientRect().width;
+  const pane = document.querySelector('[data-testid=list]').clientWidth;
+  return {cut, text, overflow: table > pane + 0.5};
+}"""
+
+
+async def test_vendor_names_show_in_full_at_common_widths(browser_page, inbox):
+    """With a message from every vendor, no vendor's name is cut in the rows, the count bar or
+    the detail, at 1280 and 1024 px, with the detail closed and open; and the table fits its pane
+    with room left for the message text (narrow lists drop Credits, From, Time instead)."""
+    page, client = browser_page, inbox
+    vendors = services_of(client).vendors
+    for name in vendors:
+        assert (await send_sample(client, name)).status == 200
+    await page.goto(f"{base_of(client)}/_mock/ui/")
+    await page.wait_for_function(f"document.querySelectorAll('[data-testid=row]').length === {len(vendors)}")
+    titles = await page.locator("[data-testid=row] td.c-vendor").all_inner_texts()
+    assert sorted(titles) == sorted(v.title for v in vendors.values())
+    for width in (1280, 1024):
+        await page.set_viewport_size({"width": width, "height": 800})
+        for opened in (False, True):
+            if opened:
+                await page.locator("[data-testid=row]").first.click()
+                await page.locator("[data-testid=detail-status]").wait_for()
+            result = await page.evaluate(CUT_PROBE)
+            assert result["cut"] == [], (width, opened, result)
+            assert not result["overflow"] and result["text"] >= 100, (width, opened, result)
+            if opened:
+                await page.screenshot(path=str(_artifact(f"inbox-vendors-{width}.png")))
+                await page.keyboard.press("Escape")
+                await page.locator("[data-testid=detail]").wait_for(state="hidden")
+
+
 # Contrast in the page: colours read back through a canvas (the browser resolves color-mix and
 # custom properties), backgrounds composed over their ancestors', the WCAG 2 ratio.
 CONTRAST_PROBE = """(selectors) => {

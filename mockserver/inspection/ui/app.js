@@ -775,6 +775,21 @@ function onReset() {
   updateEmpty();
 }
 
+/* The Vendor column is as wide as the widest vendor's tag, measured in the browser's own font:
+   a fixed width cut "FPT SMS Brandname", and the table keeps table-layout: fixed (rows that
+   stream in never move the columns). */
+function fitVendorColumn() {
+  const table = document.querySelector(".messages");
+  const probe = h("div", { "aria-hidden": "true", style: "position:absolute;left:-9999px;top:0;visibility:hidden" },
+    state.vendors.map((v) => vendorTag(v.name, true)));
+  document.body.append(probe);
+  const widest = Math.max(0, ...[...probe.children].map((tag) => tag.getBoundingClientRect().width));
+  probe.remove();
+  const cell = getComputedStyle(table.querySelector("th.c-vendor"));
+  const padding = parseFloat(cell.paddingLeft) + parseFloat(cell.paddingRight);
+  if (widest) table.style.setProperty("--vendor-col", `${Math.ceil(widest + padding) + 1}px`);
+}
+
 /* ---------- live events ---------- */
 /* EventSource cannot send headers: with a token, a single-use ticket (POST, with the token)
    goes in the URL instead, so the token itself never appears in one. A used ticket cannot
@@ -834,6 +849,8 @@ async function start() {
   for (const v of state.vendors) select.append(h("option", { value: v.name, text: v.title }));
   select.value = state.filters.vendor;
   renderConnect();
+  fitVendorColumn();
+  document.fonts.ready.then(fitVendorColumn); // again once every font is in: the widths are the font's
   setupSubscriber();
   loadVersion();
   loadSamples();
