@@ -404,6 +404,78 @@ async def test_thai_and_vietnamese_render_with_real_glyphs(inbox, tmp_path):
         assert (thai_has_glyphs(control), vietnamese_has_glyphs(control)) == (thai, vietnamese), (name, control)
 
 
+async def _active(page) -> dict:
+    """What has the keyboard focus: its data-testid, a row's data-id, or the tag name."""
+    return await page.evaluate(
+        "(() => { const e = document.activeElement;"
+        " return {testid: e?.dataset?.testid || null, id: e?.dataset?.id || null, tag: e?.tagName || null}; })()"
+    )
+
+
+async def test_escape_closes_the_focused_or_newest_panel_and_keeps_the_focus(browser_page, inbox):
+    """Escape closes one panel per press: the one holding the focus, else the one opened last.
+    Focus goes back to what opened it (the header button, the message's row), never to <body>;
+    a search box with text is cleared by the browser first, not a reason to close anything."""
+    page, client = browser_page, inbox
+    first = (await (await send_sample(client, "smartsmsbulk", text="first")).json())["refId"]
+    await send_sample(client, "smartsmsbulk", text="second")
+    await page.goto(f"{base_of(client)}/_mock/ui/")
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 2")
+    connect, detail, subscriber = (page.locator(f"[data-testid={t}]") for t in ("connect", "detail", "subscriber"))
+
+    await page.locator("[data-testid=toggle-connect]").click()
+    await page.locator(f"[data-testid=row][data-id='{first}']").click()
+    await page.locator("[data-testid=detail-status]").wait_for()
+    await page.locator("[data-testid=toggle-subscriber]").click()
+    assert (await _active(page))["testid"] == "s-from"  # the form opens with the focus in it
+    for panel in (connect, detail, subscriber):
+        assert await panel.is_visible()
+
+    await page.keyboard.press("Escape")  # the form holds the focus: it goes first
+    await subscriber.wait_for(state="hidden")
+    assert (await _active(page))["testid"] == "toggle-subscriber"
+    assert await page.locator("[data-testid=toggle-subscriber]").get_attribute("aria-expanded") == "false"
+    assert await detail.is_visible() and await connect.is_visible()
+
+    await page.keyboard.press("Escape")  # then the newest open one: the detail (opened after the panel)
+    await detail.wait_for(state="hidden")
+    assert "id=" not in page.url and await connect.is_visible()
+    assert (await _active(page))["testid"] == "toggle-subscriber"  # the focus was not in it: left alone
+    await page.keyboard.press("Escape")
+    await connect.wait_for(state="hidden")
+    assert await page.locator("[data-testid=toggle-connect]").get_attribute("aria-expanded") == "false"
+    await page.keyboard.press("Escape")  # nothing open: nothing happens
+
+    # Closed with the focus inside, the detail hands it to the message's row, which Enter reopens.
+    row = page.locator(f"[data-testid=row][data-id='{first}']")
+    await row.click()
+    await page.locator("[data-testid=close-detail]").focus()
+    await page.keyboard.press("Escape")
+    await detail.wait_for(state="hidden")
+    assert (await _active(page))["id"] == first
+    await page.keyboard.press("Enter")
+    await page.locator("[data-testid=detail-status]").wait_for()
+    assert f"id={first}" in page.url
+
+    # A live re-render of the detail keeps the focused button focused.
+    button = page.locator("[data-testid=mark-delivered]")
+    await page.evaluate("window.__before = document.querySelector('[data-testid=mark-delivered]')")
+    await button.click()  # the answer re-renders the detail
+    await page.wait_for_function("document.querySelector('[data-testid=mark-delivered]') !== window.__before")
+    assert (await _active(page))["testid"] == "mark-delivered"
+
+    # In a search box with text, Escape is the browser's: it clears the box; the next one closes.
+    search = page.locator("[data-testid=f-q]")
+    await search.fill("first")
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 1")
+    await page.keyboard.press("Escape")
+    await page.wait_for_function("document.querySelector('[data-testid=f-q]').value === ''")
+    assert await detail.is_visible()
+    await page.keyboard.press("Escape")
+    await detail.wait_for(state="hidden")
+    assert (await _active(page))["testid"] == "f-q"  # typing on where it was
+
+
 CUT_PROBE = """() => {
   const cut = [];
   for (const td of document.querySelectorAll('[data-testid=row] td.c-vendor')) {

@@ -17,6 +17,7 @@ const state = {
   vendors: [],
   vendorInfo: {}, // name -> {title, color, ...}
   messages: new Map(), // id -> message (list shape)
+  panels: [], // the open panels ("detail", "connect", "subscriber"), the most recently opened last
   rows: new Map(), // id -> <tr>
   filters: { vendor: "", status: "", phone: "", q: "" },
   selected: null,
@@ -213,8 +214,17 @@ function matches(m) {
 function isOtp(m) { return /otp|voice/i.test(m.operation) || m.encoding === "voice"; }
 
 function buildRow(m) {
-  const tr = h("tr", { "data-id": m.id, "data-testid": "row" });
+  // Focusable (not a tab stop each: 500 of them), so that closing the detail can give the focus
+  // back to the row it came from; Enter opens a focused row, the arrows move between rows.
+  const tr = h("tr", { "data-id": m.id, "data-testid": "row", tabindex: "-1" });
   tr.addEventListener("click", () => openDetail(m.id));
+  tr.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); openDetail(m.id); }
+    else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      const next = ev.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling;
+      if (next) { ev.preventDefault(); next.focus(); }
+    }
+  });
   fillRow(tr, m);
   return tr;
 }
@@ -368,17 +378,26 @@ function scheduleDetail() {
 
 function openDetail(id) {
   state.selected = id;
+  panelShown("detail", true);
   writeUrl();
   for (const [rid, tr] of state.rows) tr.classList.toggle("selected", rid === id);
   loadDetail();
 }
 
-function closeDetail() {
+/* Close the detail; when the focus was in it (its close button, the reply box) it goes
+   to ``focusTo``, else the message's row, else the list, and never is left on the page's body. */
+function closeDetail(focusTo) {
+  const pane = $("detail");
+  const active = document.activeElement;
+  const hadFocus = !active || active === document.body || pane.contains(active);
+  const row = state.selected ? state.rows.get(state.selected) : null;
   state.selected = null;
   writeUrl();
   for (const tr of state.rows.values()) tr.classList.remove("selected");
-  $("detail").hidden = true;
-  $("detail").replaceChildren();
+  pane.hidden = true;
+  pane.replaceChildren();
+  panelShown("detail", false);
+  if (hadFocus) (focusTo && focusTo.isConnected ? focusTo : row || $("list")).focus();
 }
 
 async function loadDetail() {
@@ -492,8 +511,27 @@ function renderThread(thread, m) {
   return section(`Conversation with ${m.recipient}`, h("div", {}, list, box));
 }
 
+/* Where the focus is in the detail, by data-testid and rank among its namesakes, so that a
+   re-render (every live change of the message re-renders it) can put it back. */
+function focusInDetail(pane) {
+  const el = document.activeElement;
+  if (!el || !pane.contains(el) || !el.dataset.testid) return null;
+  const same = [...pane.querySelectorAll(`[data-testid="${el.dataset.testid}"]`)];
+  const caret = "selectionStart" in el && el.type !== "button" ? [el.selectionStart, el.selectionEnd] : null;
+  return { testid: el.dataset.testid, rank: same.indexOf(el), caret };
+}
+
+function restoreFocus(pane, where) {
+  if (!where) return;
+  const el = pane.querySelectorAll(`[data-testid="${where.testid}"]`)[where.rank];
+  if (!el) return;
+  el.focus({ preventScroll: true });
+  if (where.caret && where.caret[0] !== null) el.setSelectionRange(...where.caret);
+}
+
 function renderDetail(m, callbacks, thread) {
   const pane = $("detail");
+  const focused = focusInDetail(pane);
   pane.hidden = false;
   const head = h("div", { class: "d-head" },
     h("div", { class: "d-title" }, vendorTag(m.vendor, true), h("span", { class: "mid", title: m.id, text: m.id }),
@@ -556,6 +594,7 @@ function renderDetail(m, callbacks, thread) {
   const extra = { fields: m.fields, final: m.final };
   body.append(section("Vendor fields", h("pre", { class: "code", text: JSON.stringify(extra, null, 2) })));
   pane.replaceChildren(head, body);
+  restoreFocus(pane, focused);
 }
 
 function renderCallback(cb) {
@@ -670,11 +709,7 @@ function bindHeader() {
       setClock(await api("GET", "/clock"));
     } catch (err) { toast("Reset: " + err.message, true); }
   });
-  $("toggle-connect").addEventListener("click", () => {
-    const panel = $("connect");
-    panel.hidden = !panel.hidden;
-    $("toggle-connect").setAttribute("aria-expanded", String(!panel.hidden));
-  });
+  $("toggle-connect").addEventListener("click", () => setPanel("connect", $("connect").hidden));
   setInterval(renderClock, 1000);
 }
 
@@ -724,12 +759,7 @@ function setupSubscriber() {
   const toggle = $("toggle-subscriber");
   toggle.hidden = !state.inboundVendors.length;
   $("s-vendor").replaceChildren(...state.vendors.filter((v) => v.inbound).map((v) => h("option", { value: v.name, text: v.title })));
-  toggle.addEventListener("click", () => {
-    const form = $("subscriber");
-    form.hidden = !form.hidden;
-    toggle.setAttribute("aria-expanded", String(!form.hidden));
-    if (!form.hidden) $("s-from").focus();
-  });
+  toggle.addEventListener("click", () => setPanel("subscriber", $("subscriber").hidden));
   const send = $("s-send");
   const go = async () => {
     const from = $("s-from").value.trim(), text = $("s-text").value;
@@ -773,6 +803,40 @@ function onReset() {
   closeDetail();
   renderCounts();
   updateEmpty();
+}
+
+/* ---------- panels: Escape closes them ---------- */
+/* The detail, "Vendors & credentials" and the subscriber form are not modal, so several may be
+   open at once. Escape closes one per press, like stacked layers: the one holding the focus,
+   else the one opened last (a second Escape closes the next). It leaves alone what the key
+   already means: an IME cancelling a composition (Thai, Vietnamese input), a search box the
+   browser clears first. A panel closed with the focus inside hands it to what opened it. */
+const TOGGLES = { connect: "toggle-connect", subscriber: "toggle-subscriber" };
+
+function panelShown(name, open) {
+  state.panels = state.panels.filter((p) => p !== name);
+  if (open) state.panels.push(name);
+}
+
+function setPanel(name, open) {
+  const panel = $(name), toggle = $(TOGGLES[name]);
+  const hadFocus = panel.contains(document.activeElement);
+  panel.hidden = !open;
+  toggle.setAttribute("aria-expanded", String(open));
+  panelShown(name, open);
+  if (open && name === "subscriber") $("s-from").focus();
+  if (!open && hadFocus) toggle.focus();
+}
+
+function onEscape(ev) {
+  if (ev.key !== "Escape" || ev.defaultPrevented || ev.isComposing) return;
+  const target = ev.target;
+  if (target instanceof HTMLInputElement && target.type === "search" && target.value) return;
+  const name = state.panels.find((p) => $(p).contains(document.activeElement)) || state.panels[state.panels.length - 1];
+  if (!name) return;
+  ev.preventDefault();
+  if (name === "detail") closeDetail();
+  else setPanel(name, false);
 }
 
 /* The Vendor column is as wide as the widest vendor's tag, measured in the browser's own font:
@@ -858,7 +922,7 @@ async function start() {
   await loadStats();
   if (state.selected) openDetail(state.selected);
   connectEvents();
-  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && state.selected) closeDetail(); });
+  document.addEventListener("keydown", onEscape);
 }
 
 start();
