@@ -380,6 +380,12 @@ class Store:
             self.emit(MESSAGE_ADDED, message)
         return message
 
+    @property
+    def last_seq(self) -> int:
+        """The ``seq`` of the newest message journaled so far (0 after a reset): with counts taken
+        now, the inbox knows that an event about a message up to this one is already counted."""
+        return self._seq
+
     def get_message(self, message_id: str) -> Message | None:
         return self.messages.get(message_id)
 

@@ -150,6 +150,7 @@ def stats(services: Services) -> dict[str, Any]:
             "by_vendor": {name: by_vendor.get(name, 0) for name in sorted(services.vendors)},
             "by_status": dict(by_status),
             "dropped": store.dropped_messages,
+            "seq": store.last_seq,  # the newest message these counts include (the inbox's live counts)
         },
         "callbacks": {"total": len(store.callbacks), "by_state": dict(callbacks)},
         "otps": len(store.otps),

@@ -131,7 +131,7 @@ async def test_stats_count_per_vendor_and_status(client):
     stats = await (await client.get("/_mock/stats")).json()
     assert stats["messages"]["total"] == 3
     assert stats["messages"]["by_vendor"]["ants"] == 2 and stats["messages"]["by_vendor"]["thaibulksms"] == 1
-    assert stats["messages"]["by_vendor"]["smartsmsbulk"] == 0
+    assert stats["messages"]["by_vendor"]["smartsmsbulk"] == 0 and stats["messages"]["seq"] == 3
     assert sum(stats["messages"]["by_status"].values()) == 3
 
 
@@ -260,6 +260,7 @@ async def test_delete_one_message_drops_it_everywhere_and_tells_open_inboxes(aio
     assert [m["id"] for m in listing["messages"]] == [keep] and listing["total"] == 1
     stats = await (await client.get("/_mock/stats")).json()
     assert stats["messages"]["total"] == 1 and stats["messages"]["by_vendor"]["smartsmsbulk"] == 0
+    assert stats["messages"]["seq"] == 2  # the newest message the counts include: a delete keeps it
     health = await (await client.get("/_mock/health")).json()
     assert health["messages"] == 1 and health["dropped_messages"] == 0
 

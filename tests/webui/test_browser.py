@@ -524,6 +524,39 @@ async def test_vendor_names_show_in_full_at_common_widths(browser_page, inbox):
                 await page.locator("[data-testid=detail]").wait_for(state="hidden")
 
 
+async def test_delete_a_message_from_the_detail_and_every_inbox_drops_it(browser_page, inbox):
+    page, client = browser_page, inbox
+    keep = (await (await send_sample(client, "thaibulksms")).json())["phone_number_list"][0]["message_id"]
+    gone = (await (await send_sample(client, "smartsmsbulk")).json())["refId"]  # still in flight
+    other = await page.context.new_page()  # a second inbox, open meanwhile
+    for p in (page, other):
+        await p.goto(f"{base_of(client)}/_mock/ui/")
+        await p.locator("[data-testid=live].on").wait_for()
+        await p.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 2")
+    assert await other.locator("[data-testid=count-smartsmsbulk] b").inner_text() == "1"
+
+    await page.locator(f"[data-testid=row][data-id='{gone}']").click()
+    await page.locator("[data-testid=delete-message]").click()
+    await page.locator("[data-testid=detail]").wait_for(state="hidden")
+    for p in (page, other):
+        await p.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 1")
+        assert await p.locator("[data-testid=row]").get_attribute("data-id") == keep
+        await p.wait_for_function("document.querySelector('[data-testid=count-smartsmsbulk] b').textContent === '0'")
+        assert await p.locator("[data-testid=count-all] b").inner_text() == "1"
+        assert await p.locator("[data-testid=shown]").inner_text() == "1 shown · 1 in journal"
+    assert "id=" not in page.url
+    assert (await _active(page))["id"] == keep  # the focus went to the row next to the deleted one
+    assert (await client.get(f"/_mock/messages/{gone}")).status == 404
+
+    # Its lifecycle runs on (the clock fires its steps), and no inbox gets it back.
+    assert (await client.post("/_mock/clock", json={"advance": "1m"})).status == 200
+    await send_sample(client, "ants")  # a later event: everything before it has arrived
+    for p in (page, other):
+        await p.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 2")
+        assert await p.locator(f"[data-testid=row][data-id='{gone}']").count() == 0
+    await other.close()
+
+
 # Contrast in the page: colours read back through a canvas (the browser resolves color-mix and
 # custom properties), backgrounds composed over their ancestors', the WCAG 2 ratio.
 CONTRAST_PROBE = """(selectors) => {

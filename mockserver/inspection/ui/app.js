@@ -17,6 +17,7 @@ const state = {
   vendors: [],
   vendorInfo: {}, // name -> {title, color, ...}
   messages: new Map(), // id -> message (list shape)
+  gone: new Map(), // id -> seq of messages deleted: a listing fetched before the delete must not bring them back
   panels: [], // the open panels ("detail", "connect", "subscriber"), the most recently opened last
   rows: new Map(), // id -> <tr>
   filters: { vendor: "", status: "", phone: "", q: "" },
@@ -294,6 +295,7 @@ async function loadMessages() {
   rows.replaceChildren();
   state.rows.clear();
   const keep = new Map();
+  data.messages = data.messages.filter((m) => state.gone.get(m.id) !== m.seq);
   for (const m of data.messages) {
     const best = newer(state.messages.get(m.id), m);
     keep.set(m.id, best);
@@ -312,6 +314,7 @@ async function loadMessages() {
 }
 
 function onMessage(m) {
+  if (state.gone.get(m.id) === m.seq) return; // deleted meanwhile (a late answer, not a new message)
   const known = state.messages.get(m.id);
   const isNew = !known && m.seq > state.maxSeq;
   if (isNew && state.stats) {
@@ -384,7 +387,7 @@ function openDetail(id) {
   loadDetail();
 }
 
-/* Close the detail; when the focus was in it (its close button, the reply box) it goes
+/* Close the detail; when the focus was in it (its close or Delete button, the reply box) it goes
    to ``focusTo``, else the message's row, else the list, and never is left on the page's body. */
 function closeDetail(focusTo) {
   const pane = $("detail");
@@ -418,6 +421,7 @@ async function loadDetail() {
     return;
   }
   if (id !== state.selected) return;
+  if (state.gone.get(message.id) === message.seq) return; // deleted while this was on its way
   let thread = null;
   if (state.inboundVendors.includes(message.vendor)) {
     try { thread = await loadThread(message.vendor, message.recipient); } catch (err) { thread = { error: err.message }; }
@@ -539,6 +543,7 @@ function renderDetail(m, callbacks, thread) {
     h("div", { class: "d-actions" },
       h("button", { type: "button", class: "panel-btn good", "data-testid": "mark-delivered", onclick: () => mark(m.id, "delivered"), text: "Mark delivered" }),
       h("button", { type: "button", class: "panel-btn bad", "data-testid": "mark-failed", onclick: () => mark(m.id, "failed"), text: "Mark failed" }),
+      h("button", { type: "button", class: "panel-btn", "data-testid": "delete-message", title: "Remove this message from the journal (every open inbox drops it)", onclick: () => deleteMessage(m), text: "Delete" }),
       statusBadge(m.status, "detail-status")));
 
   const body = h("div", { class: "d-body" });
@@ -624,6 +629,39 @@ async function mark(id, status) {
     toast(`Marked ${status}`);
     scheduleDetail();
   } catch (err) { toast(`Could not mark ${status}: ${err.message}`, true); }
+}
+
+/* No confirmation step (Reset has one: it empties everything); one message is cheap to lose in a
+   mock, and the server's answer is what removes it here, so nothing is dropped that still exists. */
+async function deleteMessage(m) {
+  try {
+    await api("DELETE", "/messages/" + encodeURIComponent(m.id));
+  } catch (err) { toast("Could not delete: " + err.message, true); return; }
+  onDeleted({ id: m.id, seq: m.seq, vendor: m.vendor });
+  toast("Message deleted");
+}
+
+/* A message was deleted (here, or in another inbox: the "deleted" event). Idempotent, as both
+   may arrive. The counts include it when its seq is not beyond what they were built from. */
+function onDeleted(d) {
+  if (state.gone.get(d.id) === d.seq) return;
+  state.gone.set(d.id, d.seq);
+  if (d.seq <= state.maxSeq) {
+    if (state.stats) {
+      const by = state.stats.messages.by_vendor;
+      by[d.vendor] = Math.max(0, (by[d.vendor] || 0) - 1);
+      state.stats.messages.total = Math.max(0, state.stats.messages.total - 1);
+      renderCounts();
+    }
+  } else state.maxSeq = d.seq; // never counted here (added and deleted between two flushes)
+  const known = state.messages.get(d.id);
+  if (known && known.seq > d.seq) return; // a newer message under the same id (ANTS reuses ids)
+  const tr = state.rows.get(d.id);
+  const next = tr ? tr.nextElementSibling || tr.previousElementSibling : null;
+  state.messages.delete(d.id);
+  removeRow(d.id);
+  if (state.selected === d.id) closeDetail(next);
+  updateEmpty();
 }
 
 async function replay(id) {
@@ -785,14 +823,22 @@ async function loadSamples() {
   } catch (err) { $("samples").replaceChildren(h("p", { class: "muted", text: "Samples unavailable: " + err.message })); }
 }
 
+/* The counts come with the seq of the newest message they include: an event about a message up to
+   it is already counted (see onMessage, onDeleted). */
+function takeStats(stats) {
+  state.stats = stats;
+  state.maxSeq = Math.max(state.maxSeq, stats.messages.seq || 0);
+}
+
 async function loadStats() {
-  try { state.stats = await api("GET", "/stats"); } catch (_) { return; }
+  try { takeStats(await api("GET", "/stats")); } catch (_) { return; }
   renderCounts();
   updateEmpty();
 }
 
 function onReset() {
   state.messages.clear();
+  state.gone.clear(); // ids and seqs start again
   state.rows.clear();
   state.maxSeq = 0;
   $("rows").replaceChildren();
@@ -874,12 +920,13 @@ async function connectEvents() {
     live.classList.add("on");
     live.textContent = "live";
     setClock(data.clock);
-    state.stats = data.stats;
+    takeStats(data.stats);
     renderCounts();
     loadMessages(); // (re)connected: catch up on what happened meanwhile
     if (state.selected) scheduleDetail();
   });
   on("message", onMessage);
+  on("deleted", onDeleted);
   on("callback", (cb) => { if (state.selected && cb.message_ids.includes(state.selected)) scheduleDetail(); });
   on("inbound", (r) => {
     const m = state.selected && state.messages.get(state.selected);
