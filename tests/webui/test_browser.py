@@ -463,6 +463,12 @@ async def test_escape_closes_the_focused_or_newest_panel_and_keeps_the_focus(bro
     await button.click()  # the answer re-renders the detail
     await page.wait_for_function("document.querySelector('[data-testid=mark-delivered]') !== window.__before")
     assert (await _active(page))["testid"] == "mark-delivered"
+    copy_id = "document.querySelector('#detail .d-title .copy')"  # a control with no test id
+    await page.locator("#detail .d-title .copy").focus()
+    await page.evaluate(f"window.__before = {copy_id}")
+    assert (await client.post(f"/_mock/messages/{first}/deliver", json={"status": "failed"})).status == 200
+    await page.wait_for_function(f"{copy_id} !== window.__before")  # re-rendered by the live event
+    assert await page.evaluate(f"document.activeElement === {copy_id}")
 
     # In a search box with text, Escape is the browser's: it clears the box; the next one closes.
     search = page.locator("[data-testid=f-q]")

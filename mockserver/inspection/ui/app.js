@@ -416,7 +416,7 @@ async function loadDetail() {
     if (id === state.selected) {
       $("detail").hidden = false;
       $("detail").replaceChildren(h("div", { class: "d-body" }, h("p", { class: "muted", text: `Message ${id}: ${err.message}` }),
-        h("button", { type: "button", class: "panel-btn", onclick: closeDetail, text: "Close" })));
+        h("button", { type: "button", class: "panel-btn", onclick: () => closeDetail(), text: "Close" })));
     }
     return;
   }
@@ -515,19 +515,21 @@ function renderThread(thread, m) {
   return section(`Conversation with ${m.recipient}`, h("div", {}, list, box));
 }
 
-/* Where the focus is in the detail, by data-testid and rank among its namesakes, so that a
-   re-render (every live change of the message re-renders it) can put it back. */
+/* Where the focus is in the detail, as a selector (its data-testid, else any control) and its rank
+   among the matches, so that a re-render (every live change of the message re-renders it) can
+   put it back instead of dropping it on the page's body. */
+const CONTROLS = "button, input, select, textarea, summary, a[href]";
 function focusInDetail(pane) {
   const el = document.activeElement;
-  if (!el || !pane.contains(el) || !el.dataset.testid) return null;
-  const same = [...pane.querySelectorAll(`[data-testid="${el.dataset.testid}"]`)];
+  if (!el || el === pane || !pane.contains(el)) return null;
+  const selector = el.dataset.testid ? `[data-testid="${el.dataset.testid}"]` : CONTROLS;
   const caret = "selectionStart" in el && el.type !== "button" ? [el.selectionStart, el.selectionEnd] : null;
-  return { testid: el.dataset.testid, rank: same.indexOf(el), caret };
+  return { selector, rank: [...pane.querySelectorAll(selector)].indexOf(el), caret };
 }
 
 function restoreFocus(pane, where) {
-  if (!where) return;
-  const el = pane.querySelectorAll(`[data-testid="${where.testid}"]`)[where.rank];
+  if (!where || where.rank < 0) return;
+  const el = pane.querySelectorAll(where.selector)[where.rank];
   if (!el) return;
   el.focus({ preventScroll: true });
   if (where.caret && where.caret[0] !== null) el.setSelectionRange(...where.caret);
@@ -539,7 +541,7 @@ function renderDetail(m, callbacks, thread) {
   pane.hidden = false;
   const head = h("div", { class: "d-head" },
     h("div", { class: "d-title" }, vendorTag(m.vendor, true), h("span", { class: "mid", title: m.id, text: m.id }),
-      copyButton(m.id, "Copy id"), h("button", { type: "button", class: "d-close", title: "Close", "aria-label": "Close", "data-testid": "close-detail", onclick: closeDetail, text: "×" })),
+      copyButton(m.id, "Copy id"), h("button", { type: "button", class: "d-close", title: "Close", "aria-label": "Close", "data-testid": "close-detail", onclick: () => closeDetail(), text: "×" })),
     h("div", { class: "d-actions" },
       h("button", { type: "button", class: "panel-btn good", "data-testid": "mark-delivered", onclick: () => mark(m.id, "delivered"), text: "Mark delivered" }),
       h("button", { type: "button", class: "panel-btn bad", "data-testid": "mark-failed", onclick: () => mark(m.id, "failed"), text: "Mark failed" }),
