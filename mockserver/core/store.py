@@ -23,6 +23,7 @@ FINAL_STATES = frozenset({DELIVERED, FAILED, EXPIRED, REJECTED, CANCELLED})
 # Change events (``Store.listeners``): what the web inbox streams to browsers.
 MESSAGE_ADDED, MESSAGE_STATUS, OTP_ADDED, CALLBACK_CHANGED, RESET = "message", "status", "otp", "callback", "reset"
 INBOUND_CHANGED = "inbound"  # a subscriber's inbound SMS was journaled or its partner answered
+MESSAGE_DELETED = "deleted"  # a message was removed by hand (``DELETE /_mock/messages/{id}``)
 Listener = Callable[[str, Any], None]
 
 RESPONSE_BODY_LIMIT = 64 * 1024  # a journaled response body is cut here (bounded memory)
@@ -379,8 +380,30 @@ class Store:
             self.emit(MESSAGE_ADDED, message)
         return message
 
+    @property
+    def last_seq(self) -> int:
+        """The ``seq`` of the newest message journaled so far (0 after a reset): with counts taken
+        now, the inbox knows that an event about a message up to this one is already counted."""
+        return self._seq
+
     def get_message(self, message_id: str) -> Message | None:
         return self.messages.get(message_id)
+
+    def remove_message(self, message_id: str) -> Message | None:
+        """Forget one message (``DELETE /_mock/messages/{id}``); None when there is none.
+
+        The same as the journal's bound dropping it, except that it is not counted in
+        ``dropped_messages`` (that figure tells a soak run that the cap was reached, and a
+        person's delete says nothing about the cap). Nothing else is undone, on purpose: the
+        vendor already accepted the message, so its lifecycle runs on and its delivery report
+        still reaches the client, and the phone's OTP stays readable at ``/_mock/otp`` (a test
+        may still have to finish that flow). Callback records keep naming its id, as they do
+        for a message the bound dropped.
+        """
+        message = self.messages.pop(message_id, None)
+        if message is not None and self.listeners:
+            self.emit(MESSAGE_DELETED, message)
+        return message
 
     def find_messages(
         self,
@@ -408,7 +431,9 @@ class Store:
     def set_status(self, message: Message, status: str, at: float) -> None:
         message.status = status
         message.timeline += ((status, at),)
-        if self.listeners:
+        # A message no longer journaled (deleted, or dropped by the bound) still runs its
+        # lifecycle, but the inbox must not get it back as a row it cannot open.
+        if self.listeners and self.messages.get(message.id) is message:
             self.emit(MESSAGE_STATUS, message)
 
     # -- OTPs --------------------------------------------------------------------------------

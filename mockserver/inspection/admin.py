@@ -147,6 +147,16 @@ def admin_app(
             data["otp"] = otp.to_dict()
         return json_response(data)
 
+    @routes.delete("/messages/{id}")
+    async def delete_message(request: web.Request) -> web.Response:
+        """Remove one message from the journal (the inbox's Delete button; a test tidying up
+        after itself); open inboxes drop its row through the event stream. The guard treats
+        it as every other change: token, Host and Origin checks."""
+        found = store.remove_message(request.match_info["id"])
+        if found is None:
+            return _error(404, "no such message")
+        return json_response({"deleted": found.id})
+
     @routes.post("/messages/{id}/deliver")
     async def deliver(request: web.Request) -> web.Response:
         """Fire a delivery report by hand: ``{"status": "failed", "code": "..."}`` (default delivered)."""

@@ -6,6 +6,8 @@
 ``GET /_mock/events``                       server-sent events: ``hello`` on connect, then
                                             ``message`` (a message was accepted or changed state;
                                             the message as in ``GET /_mock/messages``),
+                                            ``deleted`` (``{"id", "seq", "vendor"}``: a
+                                            message was removed, drop its row),
                                             ``callback`` (a callback was queued or attempted),
                                             ``otp``, ``inbound`` (a subscriber's SMS, see
                                             ``/_mock/inbound``), ``reset``, ``resync`` (too much changed at
@@ -36,7 +38,15 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from mockserver.core.store import CALLBACK_CHANGED, INBOUND_CHANGED, MESSAGE_ADDED, MESSAGE_STATUS, OTP_ADDED, RESET
+from mockserver.core.store import (
+    CALLBACK_CHANGED,
+    INBOUND_CHANGED,
+    MESSAGE_ADDED,
+    MESSAGE_DELETED,
+    MESSAGE_STATUS,
+    OTP_ADDED,
+    RESET,
+)
 from mockserver.http.vendor import compact_json, json_response
 
 if TYPE_CHECKING:
@@ -71,6 +81,11 @@ class _Stream:
             pending["resync", ""] = ("resync", None)
         elif kind in (MESSAGE_ADDED, MESSAGE_STATUS):
             pending["message", obj.id] = ("message", obj)
+        elif kind == MESSAGE_DELETED:
+            # An unsent state of it is moot now; a message journaled again under the same id
+            # (ANTS reuses a client's messageId once it is free) comes after this, in order.
+            pending.pop(("message", obj.id), None)
+            pending["deleted", obj.id] = ("deleted", obj)
         elif kind == CALLBACK_CHANGED:
             pending["callback", obj.id] = ("callback", obj)
         elif kind == INBOUND_CHANGED:
@@ -116,6 +131,8 @@ def _sse(event: str, data: Any) -> bytes:
 
 
 def _encode(kind: str, obj: Any) -> bytes:
+    if kind == "deleted":  # what the page needs to drop the row and to know whether it had counted it
+        return _sse(kind, {"id": obj.id, "seq": obj.seq, "vendor": obj.vendor})
     return _sse(kind, obj.to_dict() if obj is not None else {})
 
 
@@ -133,6 +150,7 @@ def stats(services: Services) -> dict[str, Any]:
             "by_vendor": {name: by_vendor.get(name, 0) for name in sorted(services.vendors)},
             "by_status": dict(by_status),
             "dropped": store.dropped_messages,
+            "seq": store.last_seq,  # the newest message these counts include (the inbox's live counts)
         },
         "callbacks": {"total": len(store.callbacks), "by_state": dict(callbacks)},
         "otps": len(store.otps),

@@ -3,7 +3,7 @@ a long CI run with generated phones) must not keep one OTP per number forever.""
 
 from __future__ import annotations
 
-from mockserver.core.store import OtpRecord, Store
+from mockserver.core.store import MESSAGE_DELETED, Message, OtpRecord, Store
 
 
 def _otp(phone: str, code: str, at: float) -> OtpRecord:
@@ -23,6 +23,31 @@ def test_otps_past_the_cap_forget_the_phone_whose_latest_otp_is_oldest():
     assert store.latest_otp("voiceotp", "0391000001").code == "111111"
     assert store.latest_otp("voiceotp", "0391000003").code == "000002"
     assert store.latest_otp("voiceotp", "0391000004").code == "444444"
+
+
+def _message(message_id: str, at: float) -> Message:
+    return Message(
+        id=message_id, vendor="ants", operation="send", account="demo", recipient="66899900000",
+        text="hi", sender="ANTS", encoding="GSM-7", parts=1, credits=1.0, created_at=at,
+    )  # fmt: skip
+
+
+def test_removing_a_message_frees_its_place_and_is_not_counted_as_dropped():
+    store = Store(journal_size=3)
+    heard: list[tuple[str, str]] = []
+    store.listeners.append(lambda kind, obj: heard.append((kind, obj.id)))
+    for n in range(3):
+        store.add_message(_message(f"m{n}", float(n)))
+    removed = store.remove_message("m1")
+    assert removed is not None and removed.id == "m1" and heard[-1] == (MESSAGE_DELETED, "m1")
+    assert store.remove_message("m1") is None and heard[-1] == (MESSAGE_DELETED, "m1")  # nothing twice
+    store.add_message(_message("m3", 3.0))  # the freed place: nothing dropped yet
+    assert list(store.messages) == ["m0", "m2", "m3"] and store.dropped_messages == 0
+    store.add_message(_message("m4", 4.0))
+    assert list(store.messages) == ["m2", "m3", "m4"] and store.dropped_messages == 1
+    assert [m.id for m in store.find_messages(since=2.0)] == ["m4", "m3", "m2"]  # still in arrival order
+    store.set_status(removed, "delivered", 5.0)  # its lifecycle may run on: no event about it
+    assert removed.status == "delivered" and heard[-1] == ("message", "m4")
 
 
 def test_a_new_otp_for_a_known_phone_replaces_it_without_growing():

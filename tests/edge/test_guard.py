@@ -55,6 +55,7 @@ async def test_cross_origin_changes_are_refused_and_change_nothing() -> None:
         assert await send(http, mock) == 200
         before = mock.clock.now()
         evil = {"Origin": "http://attacker.example"}
+        message_id = mock.messages()[0]["id"]
         attempts = [
             ("POST", "/_mock/reset", {}, evil),
             (
@@ -72,6 +73,7 @@ async def test_cross_origin_changes_are_refused_and_change_nothing() -> None:
             ("POST", "/_mock/reset", {}, {"Origin": "null"}),
             ("POST", "/_mock/reset", {}, {"Origin": f"http://127.0.0.1:{mock.port + 1}"}),
             ("DELETE", "/_mock/violations", {}, {"Sec-Fetch-Site": "cross-site"}),
+            ("DELETE", f"/_mock/messages/{message_id}", {}, evil),
         ]
         for method, path, kwargs, headers in attempts:
             extra = kwargs.pop("headers", {})
@@ -109,6 +111,12 @@ async def test_the_token_covers_api_inbox_data_openapi_violations_and_stream() -
                     assert "error" in await resp.json()
         async with http.post(mock.url + "/_mock/reset") as resp:
             assert resp.status == 401
+        assert await send(http, mock) == 200
+        message_url = mock.url + "/_mock/messages/" + mock.messages()[0]["id"]
+        async with http.delete(message_url) as resp:
+            assert resp.status == 401 and len(mock.messages()) == 1
+        async with http.delete(message_url, headers=AUTH) as resp:
+            assert resp.status == 200 and mock.messages() == []
         for path in paths[:-2]:
             async with http.get(mock.url + path, headers=AUTH) as resp:
                 assert resp.status == 200, path

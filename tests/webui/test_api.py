@@ -13,7 +13,7 @@ import pytest
 from aiohttp import ClientTimeout
 from aiohttp.test_utils import TestClient, TestServer
 
-from mockserver.core.store import MESSAGE_ADDED, RESET
+from mockserver.core.store import MESSAGE_ADDED, MESSAGE_DELETED, RESET
 from mockserver.inspection.webui import MAX_PENDING, _Stream
 from tests.conftest import services_of
 from tests.webui.conftest import send_sample, sse_events
@@ -131,7 +131,7 @@ async def test_stats_count_per_vendor_and_status(client):
     stats = await (await client.get("/_mock/stats")).json()
     assert stats["messages"]["total"] == 3
     assert stats["messages"]["by_vendor"]["ants"] == 2 and stats["messages"]["by_vendor"]["thaibulksms"] == 1
-    assert stats["messages"]["by_vendor"]["smartsmsbulk"] == 0
+    assert stats["messages"]["by_vendor"]["smartsmsbulk"] == 0 and stats["messages"]["seq"] == 3
     assert sum(stats["messages"]["by_status"].values()) == 3
 
 
@@ -234,3 +234,84 @@ def test_serve_banner_prints_the_inbox_and_the_page_loads():
     finally:
         proc.terminate()
         proc.communicate(timeout=15)
+
+
+async def test_delete_one_message_drops_it_everywhere_and_tells_open_inboxes(aiohttp_client, make_app):
+    """``DELETE /_mock/messages/{id}``: 200 ``{"deleted": id}``; the message is gone from the
+    detail, the listing, the stats and the health figures (not counted as dropped by the bound);
+    an open event stream gets ``deleted`` and no later status of it (its lifecycle runs on)."""
+    client = await aiohttp_client(make_app(frozen_clock=True))  # both messages wait at "accepted"
+    services = services_of(client)
+    keep = (await (await send_sample(client, "thaibulksms")).json())["phone_number_list"][0]["message_id"]
+    resp, events = await _open_events(client)
+    await _next(events, "hello")
+    sent = await send_sample(client, "smartsmsbulk")
+    gone = (await sent.json())["refId"]
+    await _next(events, "message", lambda m: m["id"] == gone)
+    journaled = services.store.get_message(gone)
+
+    deleted = await client.delete(f"/_mock/messages/{gone}")
+    assert deleted.status == 200 and await deleted.json() == {"deleted": gone}
+    event = await _next(events, "deleted")
+    assert event == {"id": gone, "seq": 2, "vendor": "smartsmsbulk"}
+    detail = await client.get(f"/_mock/messages/{gone}")
+    assert detail.status == 404 and await detail.json() == {"error": "no such message"}
+    listing = await (await client.get("/_mock/messages")).json()
+    assert [m["id"] for m in listing["messages"]] == [keep] and listing["total"] == 1
+    stats = await (await client.get("/_mock/stats")).json()
+    assert stats["messages"]["total"] == 1 and stats["messages"]["by_vendor"]["smartsmsbulk"] == 0
+    assert stats["messages"]["seq"] == 2  # the newest message the counts include: a delete keeps it
+    health = await (await client.get("/_mock/health")).json()
+    assert health["messages"] == 1 and health["dropped_messages"] == 0
+
+    # The deleted message still reaches its final state, but no stream hears of it again.
+    assert services.store.get_message(keep).status == "accepted"
+    services.clock.advance(60)
+    assert services.store.get_message(keep).status == "delivered" and journaled.status == "delivered"
+    await send_sample(client, "ants")  # a later event: everything before it was flushed
+    later = []
+    async for kind, data in events:
+        later.append((kind, data.get("id")))
+        if kind == "message" and data["vendor"] == "ants":
+            break
+    assert ("message", gone) not in later and ("message", keep) in later
+    resp.close()
+
+    # Again, or never there: the same JSON 404 as GET.
+    for missing in (gone, "no-such-id"):
+        again = await client.delete(f"/_mock/messages/{missing}")
+        assert again.status == 404 and again.content_type == "application/json"
+        assert await again.json() == {"error": "no such message"}
+
+
+async def test_delete_message_goes_through_the_admin_guard(client):
+    """A page on another origin may not delete (403, the message stays); the inbox's own origin
+    and scripts without an Origin may."""
+    first = (await (await send_sample(client, "smartsmsbulk")).json())["refId"]
+    second = (await (await send_sample(client, "smartsmsbulk", text="another")).json())["refId"]
+    base = f"http://{client.host}:{client.port}"
+    for headers in ({"Origin": "http://attacker.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}):
+        refused = await client.delete(f"/_mock/messages/{first}", headers=headers)
+        assert refused.status == 403 and "cross-origin" in (await refused.json())["error"], headers
+    assert services_of(client).store.get_message(first) is not None
+    foreign_host = await client.delete(f"/_mock/messages/{first}", headers={"Host": "attacker.example"})
+    assert foreign_host.status == 403 and services_of(client).store.get_message(first) is not None
+    assert (await client.delete(f"/_mock/messages/{first}", headers={"Origin": base})).status == 200
+    assert (await client.delete(f"/_mock/messages/{second}")).status == 200
+    assert services_of(client).store.messages == {}
+
+
+async def test_a_deleted_message_supersedes_its_unsent_states_in_a_stream():
+    class Obj:
+        def __init__(self, i: int) -> None:
+            self.id, self.seq, self.vendor = str(i), i, "ants"
+
+    stream = _Stream()
+    one, two = Obj(1), Obj(2)
+    stream.push(MESSAGE_ADDED, one)
+    stream.push(MESSAGE_ADDED, two)
+    stream.push(MESSAGE_DELETED, one)
+    assert list(stream.pending) == [("message", "2"), ("deleted", "1")]
+    again = Obj(1)  # journaled again under the freed id: after the deletion, in order
+    stream.push(MESSAGE_ADDED, again)
+    assert list(stream.pending)[-2:] == [("deleted", "1"), ("message", "1")]

@@ -402,3 +402,255 @@ async def test_thai_and_vietnamese_render_with_real_glyphs(inbox, tmp_path):
         )
         control = await probe_inbox_fonts(base, tmp_path / name, {**os.environ, "FONTCONFIG_FILE": str(conf)})
         assert (thai_has_glyphs(control), vietnamese_has_glyphs(control)) == (thai, vietnamese), (name, control)
+
+
+async def _active(page) -> dict:
+    """What has the keyboard focus: its data-testid, a row's data-id, or the tag name."""
+    return await page.evaluate(
+        "(() => { const e = document.activeElement;"
+        " return {testid: e?.dataset?.testid || null, id: e?.dataset?.id || null, tag: e?.tagName || null}; })()"
+    )
+
+
+async def test_escape_closes_the_focused_or_newest_panel_and_keeps_the_focus(browser_page, inbox):
+    """Escape closes one panel per press: the one holding the focus, else the one opened last.
+    Focus goes back to what opened it (the header button, the message's row), never to <body>;
+    a search box with text is cleared by the browser first, not a reason to close anything."""
+    page, client = browser_page, inbox
+    first = (await (await send_sample(client, "smartsmsbulk", text="first")).json())["refId"]
+    await send_sample(client, "smartsmsbulk", text="second")
+    await page.goto(f"{base_of(client)}/_mock/ui/")
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 2")
+    connect, detail, subscriber = (page.locator(f"[data-testid={t}]") for t in ("connect", "detail", "subscriber"))
+
+    await page.locator("[data-testid=toggle-connect]").click()
+    await page.locator(f"[data-testid=row][data-id='{first}']").click()
+    await page.locator("[data-testid=detail-status]").wait_for()
+    await page.locator("[data-testid=toggle-subscriber]").click()
+    assert (await _active(page))["testid"] == "s-from"  # the form opens with the focus in it
+    for panel in (connect, detail, subscriber):
+        assert await panel.is_visible()
+
+    await page.keyboard.press("Escape")  # the form holds the focus: it goes first
+    await subscriber.wait_for(state="hidden")
+    assert (await _active(page))["testid"] == "toggle-subscriber"
+    assert await page.locator("[data-testid=toggle-subscriber]").get_attribute("aria-expanded") == "false"
+    assert await detail.is_visible() and await connect.is_visible()
+
+    await page.keyboard.press("Escape")  # then the newest open one: the detail (opened after the panel)
+    await detail.wait_for(state="hidden")
+    assert "id=" not in page.url and await connect.is_visible()
+    assert (await _active(page))["testid"] == "toggle-subscriber"  # the focus was not in it: left alone
+    await page.keyboard.press("Escape")
+    await connect.wait_for(state="hidden")
+    assert await page.locator("[data-testid=toggle-connect]").get_attribute("aria-expanded") == "false"
+    await page.keyboard.press("Escape")  # nothing open: nothing happens
+
+    # Closed with the focus inside, the detail hands it to the message's row, which Enter reopens.
+    row = page.locator(f"[data-testid=row][data-id='{first}']")
+    await row.click()
+    await page.locator("[data-testid=close-detail]").focus()
+    await page.keyboard.press("Escape")
+    await detail.wait_for(state="hidden")
+    assert (await _active(page))["id"] == first
+    await page.keyboard.press("Enter")
+    await page.locator("[data-testid=detail-status]").wait_for()
+    assert f"id={first}" in page.url
+
+    # A live re-render of the detail keeps the focused button focused.
+    button = page.locator("[data-testid=mark-delivered]")
+    await page.evaluate("window.__before = document.querySelector('[data-testid=mark-delivered]')")
+    await button.click()  # the answer re-renders the detail
+    await page.wait_for_function("document.querySelector('[data-testid=mark-delivered]') !== window.__before")
+    assert (await _active(page))["testid"] == "mark-delivered"
+    copy_id = "document.querySelector('#detail .d-title .copy')"  # a control with no test id
+    await page.locator("#detail .d-title .copy").focus()
+    await page.evaluate(f"window.__before = {copy_id}")
+    assert (await client.post(f"/_mock/messages/{first}/deliver", json={"status": "failed"})).status == 200
+    await page.wait_for_function(f"{copy_id} !== window.__before")  # re-rendered by the live event
+    assert await page.evaluate(f"document.activeElement === {copy_id}")
+
+    # In a search box with text, Escape is the browser's: it clears the box; the next one closes.
+    search = page.locator("[data-testid=f-q]")
+    await search.fill("first")
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 1")
+    await page.keyboard.press("Escape")
+    await page.wait_for_function("document.querySelector('[data-testid=f-q]').value === ''")
+    assert await detail.is_visible()
+    await page.keyboard.press("Escape")
+    await detail.wait_for(state="hidden")
+    assert (await _active(page))["testid"] == "f-q"  # typing on where it was
+
+
+CUT_PROBE = """() => {
+  const cut = [];
+  for (const td of document.querySelectorAll('[data-testid=row] td.c-vendor')) {
+    const tag = td.querySelector('.tag').getBoundingClientRect(), cell = td.getBoundingClientRect();
+    const room = cell.right - parseFloat(getComputedStyle(td).paddingRight);
+    if (td.scrollWidth > td.clientWidth || tag.left < cell.left || tag.right > room + 0.5) {
+      cut.push(['row', td.textContent, td.scrollWidth, td.clientWidth]);
+    }
+  }
+  for (const el of document.querySelectorAll('[data-testid^=count-], .tag')) {
+    if (el.offsetParent !== null && el.scrollWidth > el.clientWidth) {
+      cut.push(['chip', el.textContent, el.scrollWidth, el.clientWidth]);
+    }
+  }
+  const text = document.querySelector('th.c-text').getBoundingClientRect().width;
+  const table = document.querySelector('.messages').getBoundingClientRect().width;
+  const pane = document.querySelector('[data-testid=list]').clientWidth;
+  return {cut, text, overflow: table > pane + 0.5};
+}"""
+
+
+async def test_vendor_names_show_in_full_at_common_widths(browser_page, inbox):
+    """With a message from every vendor, no vendor's name is cut in the rows, the count bar or
+    the detail, at 1280 and 1024 px, with the detail closed and open; and the table fits its pane
+    with room left for the message text (narrow lists drop Credits, From, Time instead)."""
+    page, client = browser_page, inbox
+    vendors = services_of(client).vendors
+    for name in vendors:
+        assert (await send_sample(client, name)).status == 200
+    await page.goto(f"{base_of(client)}/_mock/ui/")
+    await page.wait_for_function(f"document.querySelectorAll('[data-testid=row]').length === {len(vendors)}")
+    titles = await page.locator("[data-testid=row] td.c-vendor").all_inner_texts()
+    assert sorted(titles) == sorted(v.title for v in vendors.values())
+    for width in (1280, 1024):
+        await page.set_viewport_size({"width": width, "height": 800})
+        for opened in (False, True):
+            if opened:
+                await page.locator("[data-testid=row]").first.click()
+                await page.locator("[data-testid=detail-status]").wait_for()
+            result = await page.evaluate(CUT_PROBE)
+            assert result["cut"] == [], (width, opened, result)
+            assert not result["overflow"] and result["text"] >= 100, (width, opened, result)
+            if opened:
+                await page.screenshot(path=str(_artifact(f"inbox-vendors-{width}.png")))
+                await page.keyboard.press("Escape")
+                await page.locator("[data-testid=detail]").wait_for(state="hidden")
+
+
+async def test_delete_a_message_from_the_detail_and_every_inbox_drops_it(browser_page, inbox):
+    page, client = browser_page, inbox
+    keep = (await (await send_sample(client, "thaibulksms")).json())["phone_number_list"][0]["message_id"]
+    gone = (await (await send_sample(client, "smartsmsbulk")).json())["refId"]  # still in flight
+    other = await page.context.new_page()  # a second inbox, open meanwhile
+    for p in (page, other):
+        await p.goto(f"{base_of(client)}/_mock/ui/")
+        await p.locator("[data-testid=live].on").wait_for()
+        await p.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 2")
+    assert await other.locator("[data-testid=count-smartsmsbulk] b").inner_text() == "1"
+
+    await page.locator(f"[data-testid=row][data-id='{gone}']").click()
+    await page.locator("[data-testid=delete-message]").click()
+    await page.locator("[data-testid=detail]").wait_for(state="hidden")
+    for p in (page, other):
+        await p.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 1")
+        assert await p.locator("[data-testid=row]").get_attribute("data-id") == keep
+        await p.wait_for_function("document.querySelector('[data-testid=count-smartsmsbulk] b').textContent === '0'")
+        assert await p.locator("[data-testid=count-all] b").inner_text() == "1"
+        assert await p.locator("[data-testid=shown]").inner_text() == "1 shown · 1 in journal"
+    assert "id=" not in page.url
+    assert (await _active(page))["id"] == keep  # the focus went to the row next to the deleted one
+    assert (await client.get(f"/_mock/messages/{gone}")).status == 404
+
+    # Its lifecycle runs on (the clock fires its steps), and no inbox gets it back.
+    assert (await client.post("/_mock/clock", json={"advance": "1m"})).status == 200
+    await send_sample(client, "ants")  # a later event: everything before it has arrived
+    for p in (page, other):
+        await p.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 2")
+        assert await p.locator(f"[data-testid=row][data-id='{gone}']").count() == 0
+    await other.close()
+
+
+# Contrast in the page: colours read back through a canvas (the browser resolves color-mix and
+# custom properties), backgrounds composed over their ancestors', the WCAG 2 ratio.
+CONTRAST_PROBE = """(selectors) => {
+  const canvas = document.createElement('canvas'); canvas.width = canvas.height = 1;
+  const ctx = canvas.getContext('2d', {willReadFrequently: true});
+  const rgba = (css) => { ctx.clearRect(0, 0, 1, 1); ctx.fillStyle = css; ctx.fillRect(0, 0, 1, 1);
+    const d = ctx.getImageData(0, 0, 1, 1).data; return [d[0], d[1], d[2], d[3] / 255]; };
+  const over = (top, under) => [0, 1, 2].map((i) => top[i] * top[3] + under[i] * (1 - top[3])).concat(1);
+  const backdrop = (el) => { const layers = [];
+    for (let e = el; e; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) { layers.push(c); if (c[3] === 1) break; } }
+    return layers.reverse().reduce((under, top) => over(top, under), [255, 255, 255, 1]); };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const ratio = (a, b) => {
+    const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  const out = {body: {background: lum(rgba(getComputedStyle(document.body).backgroundColor)),
+                      text: lum(rgba(getComputedStyle(document.body).color))}, low: [], checked: 0};
+  for (const selector of selectors) for (const el of document.querySelectorAll(selector)) {
+    if (!el.getClientRects().length) continue;
+    const bg = backdrop(el), fg = over(rgba(getComputedStyle(el).color), bg);
+    out.checked += 1;
+    const r = ratio(fg, bg);
+    if (r < 4.5) out.low.push([selector, el.textContent.trim().slice(0, 30), Math.round(r * 100) / 100]);
+  }
+  return out;
+}"""
+READ_ME = [
+    "body",
+    ".messages th",
+    "td.c-text",
+    "td.c-time",
+    "td.c-to",
+    ".tag.pill",
+    ".status",
+    ".count",
+    ".shown",
+    ".filters input",
+    ".filters select",
+    ".btn.link",
+    ".panel-btn",
+    ".d-title .mid",
+    ".fact .k",
+    ".fact .v",
+    ".fulltext",
+    ".d-section h4",
+    ".timeline .when",
+    "pre.code",
+    ".otp-code",
+    ".otp-meta",
+    ".otp-flag",
+    ".kv .k",
+    ".kv .v",
+    ".vcard .country",
+    ".copy",
+]
+STATES = ["accepted", "scheduled", "sent", "pending", "delivered", "failed", "expired", "rejected", "cancelled"]
+STATES += ["gave_up", "dropped", "refused", "answered", "invalid", "unanswered"]
+
+
+async def test_dark_theme_follows_the_system_and_every_text_stays_readable(browser_page, inbox):
+    """Light by default; dark under prefers-color-scheme: dark (dark background, light text).
+    In both, the text of the list, the badges of every state, the chips, the detail and the
+    vendors panel reach the WCAG AA contrast of 4.5:1 against what is behind them."""
+    page, client = browser_page, inbox
+    for name in services_of(client).vendors:
+        await send_sample(client, name)
+    await page.goto(f"{base_of(client)}/_mock/ui/")
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 5")
+    await page.locator("[data-testid=toggle-connect]").click()
+    otp_row = page.locator("[data-testid=row]").filter(has=page.locator(".otp-flag")).first
+    await otp_row.click()  # selected row, detail with its OTP box
+    await page.locator("[data-testid=otp-code]").wait_for()
+    # Every state's badge, in the list and in the detail (what is behind them differs).
+    await page.evaluate(
+        "(states) => { for (const where of ['#rows td.c-status', '#detail .d-actions']) {"
+        " const box = document.querySelector(where); for (const s of states) box.append(statusBadge(s)); } }",
+        STATES,
+    )
+    for scheme in ("light", "dark"):
+        await page.emulate_media(color_scheme=scheme)
+        probe = await page.evaluate(CONTRAST_PROBE, READ_ME)
+        body = probe["body"]
+        if scheme == "light":
+            assert body["background"] > 0.85 and body["text"] < 0.05, body
+        else:
+            assert body["background"] < 0.02 and body["text"] > 0.6, body
+        assert probe["checked"] > 100 and probe["low"] == [], (scheme, probe["low"])
+        await page.screenshot(path=str(_artifact(f"inbox-{scheme}.png")))

@@ -17,6 +17,8 @@ const state = {
   vendors: [],
   vendorInfo: {}, // name -> {title, color, ...}
   messages: new Map(), // id -> message (list shape)
+  gone: new Map(), // id -> seq of messages deleted: a listing fetched before the delete must not bring them back
+  panels: [], // the open panels ("detail", "connect", "subscriber"), the most recently opened last
   rows: new Map(), // id -> <tr>
   filters: { vendor: "", status: "", phone: "", q: "" },
   selected: null,
@@ -213,8 +215,17 @@ function matches(m) {
 function isOtp(m) { return /otp|voice/i.test(m.operation) || m.encoding === "voice"; }
 
 function buildRow(m) {
-  const tr = h("tr", { "data-id": m.id, "data-testid": "row" });
+  // Focusable (not a tab stop each: 500 of them), so that closing the detail can give the focus
+  // back to the row it came from; Enter opens a focused row, the arrows move between rows.
+  const tr = h("tr", { "data-id": m.id, "data-testid": "row", tabindex: "-1" });
   tr.addEventListener("click", () => openDetail(m.id));
+  tr.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); openDetail(m.id); }
+    else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      const next = ev.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling;
+      if (next) { ev.preventDefault(); next.focus(); }
+    }
+  });
   fillRow(tr, m);
   return tr;
 }
@@ -284,6 +295,7 @@ async function loadMessages() {
   rows.replaceChildren();
   state.rows.clear();
   const keep = new Map();
+  data.messages = data.messages.filter((m) => state.gone.get(m.id) !== m.seq);
   for (const m of data.messages) {
     const best = newer(state.messages.get(m.id), m);
     keep.set(m.id, best);
@@ -302,6 +314,7 @@ async function loadMessages() {
 }
 
 function onMessage(m) {
+  if (state.gone.get(m.id) === m.seq) return; // deleted meanwhile (a late answer, not a new message)
   const known = state.messages.get(m.id);
   const isNew = !known && m.seq > state.maxSeq;
   if (isNew && state.stats) {
@@ -368,17 +381,26 @@ function scheduleDetail() {
 
 function openDetail(id) {
   state.selected = id;
+  panelShown("detail", true);
   writeUrl();
   for (const [rid, tr] of state.rows) tr.classList.toggle("selected", rid === id);
   loadDetail();
 }
 
-function closeDetail() {
+/* Close the detail; when the focus was in it (its close or Delete button, the reply box) it goes
+   to ``focusTo``, else the message's row, else the list, and never is left on the page's body. */
+function closeDetail(focusTo) {
+  const pane = $("detail");
+  const active = document.activeElement;
+  const hadFocus = !active || active === document.body || pane.contains(active);
+  const row = state.selected ? state.rows.get(state.selected) : null;
   state.selected = null;
   writeUrl();
   for (const tr of state.rows.values()) tr.classList.remove("selected");
-  $("detail").hidden = true;
-  $("detail").replaceChildren();
+  pane.hidden = true;
+  pane.replaceChildren();
+  panelShown("detail", false);
+  if (hadFocus) (focusTo && focusTo.isConnected ? focusTo : row || $("list")).focus();
 }
 
 async function loadDetail() {
@@ -394,11 +416,12 @@ async function loadDetail() {
     if (id === state.selected) {
       $("detail").hidden = false;
       $("detail").replaceChildren(h("div", { class: "d-body" }, h("p", { class: "muted", text: `Message ${id}: ${err.message}` }),
-        h("button", { type: "button", class: "panel-btn", onclick: closeDetail, text: "Close" })));
+        h("button", { type: "button", class: "panel-btn", onclick: () => closeDetail(), text: "Close" })));
     }
     return;
   }
   if (id !== state.selected) return;
+  if (state.gone.get(message.id) === message.seq) return; // deleted while this was on its way
   let thread = null;
   if (state.inboundVendors.includes(message.vendor)) {
     try { thread = await loadThread(message.vendor, message.recipient); } catch (err) { thread = { error: err.message }; }
@@ -492,15 +515,37 @@ function renderThread(thread, m) {
   return section(`Conversation with ${m.recipient}`, h("div", {}, list, box));
 }
 
+/* Where the focus is in the detail, as a selector (its data-testid, else any control) and its rank
+   among the matches, so that a re-render (every live change of the message re-renders it) can
+   put it back instead of dropping it on the page's body. */
+const CONTROLS = "button, input, select, textarea, summary, a[href]";
+function focusInDetail(pane) {
+  const el = document.activeElement;
+  if (!el || el === pane || !pane.contains(el)) return null;
+  const selector = el.dataset.testid ? `[data-testid="${el.dataset.testid}"]` : CONTROLS;
+  const caret = "selectionStart" in el && el.type !== "button" ? [el.selectionStart, el.selectionEnd] : null;
+  return { selector, rank: [...pane.querySelectorAll(selector)].indexOf(el), caret };
+}
+
+function restoreFocus(pane, where) {
+  if (!where || where.rank < 0) return;
+  const el = pane.querySelectorAll(where.selector)[where.rank];
+  if (!el) return;
+  el.focus({ preventScroll: true });
+  if (where.caret && where.caret[0] !== null) el.setSelectionRange(...where.caret);
+}
+
 function renderDetail(m, callbacks, thread) {
   const pane = $("detail");
+  const focused = focusInDetail(pane);
   pane.hidden = false;
   const head = h("div", { class: "d-head" },
     h("div", { class: "d-title" }, vendorTag(m.vendor, true), h("span", { class: "mid", title: m.id, text: m.id }),
-      copyButton(m.id, "Copy id"), h("button", { type: "button", class: "d-close", title: "Close", "aria-label": "Close", "data-testid": "close-detail", onclick: closeDetail, text: "×" })),
+      copyButton(m.id, "Copy id"), h("button", { type: "button", class: "d-close", title: "Close", "aria-label": "Close", "data-testid": "close-detail", onclick: () => closeDetail(), text: "×" })),
     h("div", { class: "d-actions" },
       h("button", { type: "button", class: "panel-btn good", "data-testid": "mark-delivered", onclick: () => mark(m.id, "delivered"), text: "Mark delivered" }),
       h("button", { type: "button", class: "panel-btn bad", "data-testid": "mark-failed", onclick: () => mark(m.id, "failed"), text: "Mark failed" }),
+      h("button", { type: "button", class: "panel-btn", "data-testid": "delete-message", title: "Remove this message from the journal (every open inbox drops it)", onclick: () => deleteMessage(m), text: "Delete" }),
       statusBadge(m.status, "detail-status")));
 
   const body = h("div", { class: "d-body" });
@@ -556,6 +601,7 @@ function renderDetail(m, callbacks, thread) {
   const extra = { fields: m.fields, final: m.final };
   body.append(section("Vendor fields", h("pre", { class: "code", text: JSON.stringify(extra, null, 2) })));
   pane.replaceChildren(head, body);
+  restoreFocus(pane, focused);
 }
 
 function renderCallback(cb) {
@@ -585,6 +631,39 @@ async function mark(id, status) {
     toast(`Marked ${status}`);
     scheduleDetail();
   } catch (err) { toast(`Could not mark ${status}: ${err.message}`, true); }
+}
+
+/* No confirmation step (Reset has one: it empties everything); one message is cheap to lose in a
+   mock, and the server's answer is what removes it here, so nothing is dropped that still exists. */
+async function deleteMessage(m) {
+  try {
+    await api("DELETE", "/messages/" + encodeURIComponent(m.id));
+  } catch (err) { toast("Could not delete: " + err.message, true); return; }
+  onDeleted({ id: m.id, seq: m.seq, vendor: m.vendor });
+  toast("Message deleted");
+}
+
+/* A message was deleted (here, or in another inbox: the "deleted" event). Idempotent, as both
+   may arrive. The counts include it when its seq is not beyond what they were built from. */
+function onDeleted(d) {
+  if (state.gone.get(d.id) === d.seq) return;
+  state.gone.set(d.id, d.seq);
+  if (d.seq <= state.maxSeq) {
+    if (state.stats) {
+      const by = state.stats.messages.by_vendor;
+      by[d.vendor] = Math.max(0, (by[d.vendor] || 0) - 1);
+      state.stats.messages.total = Math.max(0, state.stats.messages.total - 1);
+      renderCounts();
+    }
+  } else state.maxSeq = d.seq; // never counted here (added and deleted between two flushes)
+  const known = state.messages.get(d.id);
+  if (known && known.seq > d.seq) return; // a newer message under the same id (ANTS reuses ids)
+  const tr = state.rows.get(d.id);
+  const next = tr ? tr.nextElementSibling || tr.previousElementSibling : null;
+  state.messages.delete(d.id);
+  removeRow(d.id);
+  if (state.selected === d.id) closeDetail(next);
+  updateEmpty();
 }
 
 async function replay(id) {
@@ -670,11 +749,7 @@ function bindHeader() {
       setClock(await api("GET", "/clock"));
     } catch (err) { toast("Reset: " + err.message, true); }
   });
-  $("toggle-connect").addEventListener("click", () => {
-    const panel = $("connect");
-    panel.hidden = !panel.hidden;
-    $("toggle-connect").setAttribute("aria-expanded", String(!panel.hidden));
-  });
+  $("toggle-connect").addEventListener("click", () => setPanel("connect", $("connect").hidden));
   setInterval(renderClock, 1000);
 }
 
@@ -724,12 +799,7 @@ function setupSubscriber() {
   const toggle = $("toggle-subscriber");
   toggle.hidden = !state.inboundVendors.length;
   $("s-vendor").replaceChildren(...state.vendors.filter((v) => v.inbound).map((v) => h("option", { value: v.name, text: v.title })));
-  toggle.addEventListener("click", () => {
-    const form = $("subscriber");
-    form.hidden = !form.hidden;
-    toggle.setAttribute("aria-expanded", String(!form.hidden));
-    if (!form.hidden) $("s-from").focus();
-  });
+  toggle.addEventListener("click", () => setPanel("subscriber", $("subscriber").hidden));
   const send = $("s-send");
   const go = async () => {
     const from = $("s-from").value.trim(), text = $("s-text").value;
@@ -755,14 +825,22 @@ async function loadSamples() {
   } catch (err) { $("samples").replaceChildren(h("p", { class: "muted", text: "Samples unavailable: " + err.message })); }
 }
 
+/* The counts come with the seq of the newest message they include: an event about a message up to
+   it is already counted (see onMessage, onDeleted). */
+function takeStats(stats) {
+  state.stats = stats;
+  state.maxSeq = Math.max(state.maxSeq, stats.messages.seq || 0);
+}
+
 async function loadStats() {
-  try { state.stats = await api("GET", "/stats"); } catch (_) { return; }
+  try { takeStats(await api("GET", "/stats")); } catch (_) { return; }
   renderCounts();
   updateEmpty();
 }
 
 function onReset() {
   state.messages.clear();
+  state.gone.clear(); // ids and seqs start again
   state.rows.clear();
   state.maxSeq = 0;
   $("rows").replaceChildren();
@@ -773,6 +851,55 @@ function onReset() {
   closeDetail();
   renderCounts();
   updateEmpty();
+}
+
+/* ---------- panels: Escape closes them ---------- */
+/* The detail, "Vendors & credentials" and the subscriber form are not modal, so several may be
+   open at once. Escape closes one per press, like stacked layers: the one holding the focus,
+   else the one opened last (a second Escape closes the next). It leaves alone what the key
+   already means: an IME cancelling a composition (Thai, Vietnamese input), a search box the
+   browser clears first. A panel closed with the focus inside hands it to what opened it. */
+const TOGGLES = { connect: "toggle-connect", subscriber: "toggle-subscriber" };
+
+function panelShown(name, open) {
+  state.panels = state.panels.filter((p) => p !== name);
+  if (open) state.panels.push(name);
+}
+
+function setPanel(name, open) {
+  const panel = $(name), toggle = $(TOGGLES[name]);
+  const hadFocus = panel.contains(document.activeElement);
+  panel.hidden = !open;
+  toggle.setAttribute("aria-expanded", String(open));
+  panelShown(name, open);
+  if (open && name === "subscriber") $("s-from").focus();
+  if (!open && hadFocus) toggle.focus();
+}
+
+function onEscape(ev) {
+  if (ev.key !== "Escape" || ev.defaultPrevented || ev.isComposing) return;
+  const target = ev.target;
+  if (target instanceof HTMLInputElement && target.type === "search" && target.value) return;
+  const name = state.panels.find((p) => $(p).contains(document.activeElement)) || state.panels[state.panels.length - 1];
+  if (!name) return;
+  ev.preventDefault();
+  if (name === "detail") closeDetail();
+  else setPanel(name, false);
+}
+
+/* The Vendor column is as wide as the widest vendor's tag, measured in the browser's own font:
+   a fixed width cut "FPT SMS Brandname", and the table keeps table-layout: fixed (rows that
+   stream in never move the columns). */
+function fitVendorColumn() {
+  const table = document.querySelector(".messages");
+  const probe = h("div", { "aria-hidden": "true", style: "position:absolute;left:-9999px;top:0;visibility:hidden" },
+    state.vendors.map((v) => vendorTag(v.name, true)));
+  document.body.append(probe);
+  const widest = Math.max(0, ...[...probe.children].map((tag) => tag.getBoundingClientRect().width));
+  probe.remove();
+  const cell = getComputedStyle(table.querySelector("th.c-vendor"));
+  const padding = parseFloat(cell.paddingLeft) + parseFloat(cell.paddingRight);
+  if (widest) table.style.setProperty("--vendor-col", `${Math.ceil(widest + padding) + 1}px`);
 }
 
 /* ---------- live events ---------- */
@@ -795,12 +922,13 @@ async function connectEvents() {
     live.classList.add("on");
     live.textContent = "live";
     setClock(data.clock);
-    state.stats = data.stats;
+    takeStats(data.stats);
     renderCounts();
     loadMessages(); // (re)connected: catch up on what happened meanwhile
     if (state.selected) scheduleDetail();
   });
   on("message", onMessage);
+  on("deleted", onDeleted);
   on("callback", (cb) => { if (state.selected && cb.message_ids.includes(state.selected)) scheduleDetail(); });
   on("inbound", (r) => {
     const m = state.selected && state.messages.get(state.selected);
@@ -834,6 +962,8 @@ async function start() {
   for (const v of state.vendors) select.append(h("option", { value: v.name, text: v.title }));
   select.value = state.filters.vendor;
   renderConnect();
+  fitVendorColumn();
+  document.fonts.ready.then(fitVendorColumn); // again once every font is in: the widths are the font's
   setupSubscriber();
   loadVersion();
   loadSamples();
@@ -841,7 +971,7 @@ async function start() {
   await loadStats();
   if (state.selected) openDetail(state.selected);
   connectEvents();
-  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && state.selected) closeDetail(); });
+  document.addEventListener("keydown", onEscape);
 }
 
 start();
