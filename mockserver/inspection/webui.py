@@ -194,7 +194,8 @@ def register(app: web.Application, services: Services) -> None:
 
     @routes.get("/samples")
     async def samples(request: web.Request) -> web.Response:
-        base = f"{request.scheme}://{request.host}"
+        # Under /ns/<name>/_mock/ the samples go to that namespace: its prefix goes in front.
+        base = f"{request.scheme}://{request.host}{request.path[: request.path.rfind('/_mock/')]}"
         out = []
         for vendor in services.vendors.values():
             try:

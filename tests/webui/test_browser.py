@@ -654,3 +654,30 @@ async def test_dark_theme_follows_the_system_and_every_text_stays_readable(brows
             assert body["background"] < 0.02 and body["text"] > 0.6, body
         assert probe["checked"] > 100 and probe["low"] == [], (scheme, probe["low"])
         await page.screenshot(path=str(_artifact(f"inbox-{scheme}.png")))
+
+
+async def test_namespace_selector_shows_each_namespace_alone(browser_page, inbox):
+    """One inbox page for every namespace: the selector lists them, and each shows its own."""
+    page, client = browser_page, inbox
+    await send_sample(client, "smartsmsbulk", text="in the default namespace")
+    v = services_of(client).vendors["smartsmsbulk"]
+    sample = v.sample_send(v.sample_recipient(1), "in job-7")
+    async with client.session.request(
+        sample.method, client.make_url("/ns/job-7" + sample.path), headers=dict(sample.headers), data=sample.body
+    ) as resp:
+        assert resp.status == 200
+    await page.goto(f"{base_of(client)}/_mock/ui/")
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 1")
+    assert await page.locator("[data-testid=detail-text], [data-testid=row]").first.inner_text() != ""
+    options = await page.locator("[data-testid=namespace] option").all_inner_texts()
+    assert options[:2] == ["default", "job-7"] and options[-1].startswith("New namespace")
+    await page.locator("[data-testid=namespace]").select_option("job-7")
+    await page.wait_for_url("**/_mock/ui/?ns=job-7")
+    await page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 1")
+    assert "in job-7" in await page.locator("[data-testid=row]").inner_text()
+    assert await page.locator("[data-testid=namespace]").input_value() == "job-7"
+    # A namespace's own /ui/ opens the same page on it; the vendors panel shows its base URLs.
+    await page.goto(f"{base_of(client)}/ns/job-7/_mock/ui/")
+    await page.wait_for_url("**/_mock/ui/?ns=job-7")
+    await page.locator("[data-testid=toggle-connect]").click()
+    assert "/ns/job-7/smartsmsbulk" in await page.locator("[data-testid=connect]").inner_text()

@@ -5,7 +5,12 @@
  */
 "use strict";
 
-const API = new URL("../", location.href).pathname.replace(/\/$/, ""); // "/_mock"
+// The page is one for every namespace: ?ns=NAME points its API at /ns/NAME/_mock (the default
+// namespace is plain /_mock). The server-wide list of namespaces stays on the default API.
+const ROOT_API = new URL("../", location.href).pathname.replace(/\/$/, ""); // "/_mock"
+const NS = new URLSearchParams(location.search).get("ns") || "default";
+const NS_PREFIX = NS === "default" ? "" : "/ns/" + encodeURIComponent(NS); // in front of vendor paths too
+const API = ROOT_API.replace(/\/_mock$/, "") + NS_PREFIX + "/_mock";
 const LIMIT = 500; // rows kept in the list (the API has the whole journal)
 const TZ = "Asia/Bangkok"; // the vendors' zone (UTC+7), also Ho Chi Minh City's
 const PALETTE = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#dc2626", "#65a30d"];
@@ -193,6 +198,7 @@ function readUrl() {
 
 function writeUrl() {
   const params = new URLSearchParams();
+  if (NS !== "default") params.set("ns", NS);
   for (const key of FILTERS) if (state.filters[key]) params.set(key, state.filters[key]);
   if (state.selected) params.set("id", state.selected);
   const qs = params.toString();
@@ -782,7 +788,7 @@ function renderConnect() {
   panel.replaceChildren(...state.vendors.map((v) => {
     const rows = [];
     for (const mount of v.mounts) {
-      const base = location.origin + mount.prefix;
+      const base = location.origin + NS_PREFIX + mount.prefix;
       rows.push(kvRow("Base URL", base));
       if (mount.hosts.length) rows.push(kvRow("Real host", mount.hosts.join(", ")));
     }
@@ -945,6 +951,33 @@ async function connectEvents() {
   };
 }
 
+/* The namespace selector: every namespace the server holds (GET /_mock/namespaces), and a new
+   one by name. Choosing one reloads the page on it: every panel, count and stream then reads that
+   namespace only. */
+async function loadNamespaces() {
+  const select = $("namespace");
+  let names = ["default"];
+  try {
+    const resp = await fetch(ROOT_API + "/namespaces", { headers: authHeaders() });
+    if (resp.ok) names = (await resp.json()).namespaces.map((ns) => ns.name);
+  } catch (_) { /* the selector still offers the default and the current one */ }
+  if (!names.includes(NS)) names.push(NS);
+  select.replaceChildren(...names.map((name) => h("option", { value: name, text: name })),
+    h("option", { value: "", text: "New namespace…" }));
+  select.value = NS;
+  select.onchange = () => {
+    let name = select.value;
+    if (!name) {
+      name = (prompt("Namespace name (letters, digits, . _ -)") || "").trim();
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) { select.value = NS; if (name) toast("Not a namespace name: " + name, true); return; }
+    }
+    const params = new URLSearchParams();
+    if (name !== "default") params.set("ns", name);
+    const qs = params.toString();
+    location.assign(location.pathname + (qs ? "?" + qs : ""));
+  };
+}
+
 // The server's version in the header, so that a screenshot or a bug report says which build it was.
 async function loadVersion() {
   try { $("version").textContent = "v" + (await api("GET", "/health")).version; } catch (_) { /* the header works without it */ }
@@ -966,6 +999,7 @@ async function start() {
   document.fonts.ready.then(fitVendorColumn); // again once every font is in: the widths are the font's
   setupSubscriber();
   loadVersion();
+  loadNamespaces();
   loadSamples();
   loadScenario();
   await loadStats();
