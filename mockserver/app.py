@@ -113,7 +113,10 @@ def create_app(
         world.services.callbacks.start_now()
 
     async def stop(world: World) -> None:
-        # An evicted or dropped namespace is gone: its pending callbacks get no grace period.
+        # An evicted or dropped namespace is gone: its open event streams end (each one's
+        # handler holds the world and would keep it alive), its pending callbacks get no grace.
+        if world.admin is not None:
+            await world.admin.shutdown()
         await stop_world(world.services, grace=0)
 
     namespaces = Namespaces(World.of(services), make, limit=int(settings.get("max", 32)), start=start, stop=stop)
