@@ -270,3 +270,36 @@ async def test_the_server_stops_cleanly_after_a_namespaces_admin_api_was_used() 
     await client.close()  # the shutdown ends the namespace's streams, then the clean-up stops every world
     # Stopped: each dispatcher closed its ClientSession (the shutdown raised before, skipping this).
     assert app[SERVICES].callbacks._session is None and world.services.callbacks._session is None
+
+
+async def test_traffic_only_in_namespaces_runs_the_full_collection_that_frees_an_evicted_world(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `serve` leaves the oldest generation to a timer (mockserver.core.tuning) that collects once
+    # requests were served and the server went quiet. An evicted world is a cycle of objects: only
+    # that collection frees it, so the timer must see requests served in namespaces as activity.
+    from mockserver.app import NAMESPACES, requests_served
+    from mockserver.core import tuning
+
+    client, app = await _in_process({"namespaces": {"max": 1}})
+    monkeypatch.setattr(tuning, "QUIET_CHECK_EVERY", 0.05)
+    gc.collect()
+    gc.disable()  # as serve's thresholds: no full collection but the timer's
+    collector = asyncio.get_running_loop().create_task(tuning.collect_periodically(requests_served(app)))
+    try:
+        base = str(client.make_url("/")).rstrip("/")
+        for name in ("old", "new"):  # "new" evicts "old"; no request to the default namespace
+            sms = SmartSMSBulkClient(f"{base}/ns/{name}/smartsmsbulk", session=client.session, **DEMO)
+            assert (await sms.send_sms("66812345678", "hi", sender_id=SENDER))["status"] == "OK"
+            if name == "old":
+                old = weakref.ref(app[NAMESPACES].get("old").services)  # type: ignore[union-attr]
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            if old() is None:
+                break
+        freed = old() is None
+        assert freed, "no full collection ran after traffic only in namespaces: the evicted world stays in memory"
+    finally:
+        collector.cancel()
+        gc.enable()
+        await client.close()
