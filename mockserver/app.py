@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,10 @@ def create_app(
         world.services.callbacks.start_now()
 
     async def stop(world: World) -> None:
-        # An evicted or dropped namespace is gone: its pending callbacks get no grace period.
+        # An evicted or dropped namespace is gone: its open event streams end (each one's
+        # handler holds the world and would keep it alive), its pending callbacks get no grace.
+        if world.admin is not None:
+            await world.admin.shutdown()
         await stop_world(world.services, grace=0)
 
     namespaces = Namespaces(World.of(services), make, limit=int(settings.get("max", 32)), start=start, stop=stop)
@@ -158,6 +161,20 @@ def listening(app: web.Application, addresses: Iterable[Any]) -> None:
     known[:] = list(addresses)
     for namespace in app[NAMESPACES]:  # the default one first
         namespace.world.services.callbacks.listening(known)
+
+
+def requests_served(app: web.Application) -> Callable[[], int]:
+    """What the server's full-collection timer watches for activity
+    (:func:`~mockserver.core.tuning.collect_periodically`): the vendor requests journaled in every
+    namespace, plus one per eviction (an evicted world takes its count away). Namespaces count:
+    with traffic only under ``/ns/<name>/`` the full collection must run too, and an evicted
+    world (its services, vendors and tables refer to each other) is freed only by one."""
+    namespaces = app[NAMESPACES]
+
+    def served() -> int:
+        return namespaces.evicted + sum(ns.world.services.store.requests_seen for ns in namespaces)
+
+    return served
 
 
 def mounted_urls(app: web.Application, base: str) -> list[tuple[str, str, str]]:

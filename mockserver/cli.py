@@ -468,7 +468,7 @@ def banner_facts(args: argparse.Namespace, app, scenarios: list[Path] | None) ->
 
 
 async def _run(app, host: str, port: int, facts: Sequence[tuple[str, str]] = ()) -> None:
-    from mockserver.app import NAMESPACES, SERVICES, listening, mounted_urls
+    from mockserver.app import NAMESPACES, SERVICES, listening, mounted_urls, requests_served
     from mockserver.http.edge import EdgeSettings, serve
 
     listener = await serve(app, host, port, EdgeSettings.from_config(app[SERVICES].config.section("server")))
@@ -477,9 +477,8 @@ async def _run(app, host: str, port: int, facts: Sequence[tuple[str, str]] = ())
     settle_gc()
     listening(app, listener.addresses)  # callbacks to our own /_mock/ are refused, in every namespace
     namespaces = app[NAMESPACES]
-    collector = asyncio.get_running_loop().create_task(
-        collect_periodically(lambda: sum(ns.world.services.store.requests_seen for ns in namespaces))
-    )
+    # Every namespace's requests: traffic only under /ns/<name>/ needs the full collections too.
+    collector = asyncio.get_running_loop().create_task(collect_periodically(requests_served(app)))
     bound = listener.port
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{bound}"

@@ -81,6 +81,7 @@ def namespaced_admin_app(
             return bad_name(exc)
         if world.admin is None:
             world.admin = admin_app(world.services, guard=guard)
+            world.admin.freeze()  # never started, but shut down (its signals must be frozen to be sent)
             for route in world.admin.router.routes():
                 world.admin_handlers[(route.method, route.resource.canonical if route.resource else "")] = route.handler
         return world

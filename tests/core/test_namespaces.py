@@ -4,15 +4,19 @@ give each CI job its own messages, balances, clock, scenario rules and reset, us
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 import signal
 import sys
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from mockserver.clients.smartsmsbulk import SmartSMSBulkClient
 
@@ -214,3 +218,88 @@ async def test_a_namespaces_admin_api_is_behind_the_same_token(tmp_path: Path) -
                 assert resp.status == 403
     finally:
         await running.stop()
+
+
+# -- an evicted or dropped world is freed; stopping the server with namespaces in use ------------
+async def _in_process(config: dict) -> tuple[TestClient, web.Application]:
+    from mockserver.app import create_app
+
+    app = create_app(config, seed=1, scenarios=[])
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    return client, app
+
+
+async def test_an_evicted_namespace_is_freed_even_with_its_event_stream_open() -> None:
+    from mockserver.app import NAMESPACES
+
+    client, app = await _in_process({"namespaces": {"max": 1}})
+    try:
+        base = str(client.make_url("/")).rstrip("/")
+        sms = SmartSMSBulkClient(f"{base}/ns/old/smartsmsbulk", session=client.session, **DEMO)
+        assert (await sms.send_sms("66812345678", "hi", sender_id=SENDER))["status"] == "OK"
+        # The inbox's live stream of the namespace, left open by a browser tab.
+        stream = await client.session.get(f"{base}/ns/old/_mock/events")
+        assert stream.status == 200
+        assert (await stream.content.readline()).startswith(b"retry:")
+        old = weakref.ref(app[NAMESPACES].get("old").services)  # type: ignore[union-attr]
+        new = SmartSMSBulkClient(f"{base}/ns/new/smartsmsbulk", session=client.session, **DEMO)
+        assert (await new.send_sms("66812345678", "hi", sender_id=SENDER))["status"] == "OK"  # evicts "old"
+        for _ in range(40):  # the stopping task and the stream's handler finish on the loop
+            await asyncio.sleep(0.05)
+            gc.collect()
+            if old() is None:
+                break
+        freed = old() is None
+        assert freed, "the evicted world is still referenced (its event stream still open?)"
+        await asyncio.wait_for(stream.content.read(), 5)  # returns at the end: the eviction ended the stream
+        stream.release()
+    finally:
+        await client.close()
+
+
+async def test_the_server_stops_cleanly_after_a_namespaces_admin_api_was_used() -> None:
+    from mockserver.app import NAMESPACES, SERVICES
+
+    client, app = await _in_process({})
+    base = str(client.make_url("/")).rstrip("/")
+    async with client.session.get(f"{base}/ns/used/_mock/messages") as resp:
+        assert resp.status == 200
+    world = app[NAMESPACES].get("used")
+    assert world is not None
+    await client.close()  # the shutdown ends the namespace's streams, then the clean-up stops every world
+    # Stopped: each dispatcher closed its ClientSession (the shutdown raised before, skipping this).
+    assert app[SERVICES].callbacks._session is None and world.services.callbacks._session is None
+
+
+async def test_traffic_only_in_namespaces_runs_the_full_collection_that_frees_an_evicted_world(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `serve` leaves the oldest generation to a timer (mockserver.core.tuning) that collects once
+    # requests were served and the server went quiet. An evicted world is a cycle of objects: only
+    # that collection frees it, so the timer must see requests served in namespaces as activity.
+    from mockserver.app import NAMESPACES, requests_served
+    from mockserver.core import tuning
+
+    client, app = await _in_process({"namespaces": {"max": 1}})
+    monkeypatch.setattr(tuning, "QUIET_CHECK_EVERY", 0.05)
+    gc.collect()
+    gc.disable()  # as serve's thresholds: no full collection but the timer's
+    collector = asyncio.get_running_loop().create_task(tuning.collect_periodically(requests_served(app)))
+    try:
+        base = str(client.make_url("/")).rstrip("/")
+        for name in ("old", "new"):  # "new" evicts "old"; no request to the default namespace
+            sms = SmartSMSBulkClient(f"{base}/ns/{name}/smartsmsbulk", session=client.session, **DEMO)
+            assert (await sms.send_sms("66812345678", "hi", sender_id=SENDER))["status"] == "OK"
+            if name == "old":
+                old = weakref.ref(app[NAMESPACES].get("old").services)  # type: ignore[union-attr]
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            if old() is None:
+                break
+        freed = old() is None
+        assert freed, "no full collection ran after traffic only in namespaces: the evicted world stays in memory"
+    finally:
+        collector.cancel()
+        gc.enable()
+        await client.close()
