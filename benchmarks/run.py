@@ -139,14 +139,15 @@ def post(url: str, data: dict | None = None) -> bytes:
 
 
 class Server:
-    """A server process pinned to ``SERVER_CPU``, ready once ``probe`` answers."""
+    """A server process pinned to ``SERVER_CPU``, ready once ``probe`` answers; run from ``root``
+    (its working directory, first on its ``PYTHONPATH``: another checkout's server, say)."""
 
-    def __init__(self, command: list[str], port: int, probe: str) -> None:
+    def __init__(self, command: list[str], port: int, probe: str, root: Path = ROOT) -> None:
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(pinned(SERVER_CPU) + command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(pinned(SERVER_CPU) + command, cwd=root, env=env, stdout=subprocess.DEVNULL)
         try:
             self.ready_after = self._wait(probe)
         except BaseException:
@@ -170,6 +171,11 @@ class Server:
         text = Path(f"/proc/{pid}/status").read_text()
         return int(re.search(r"VmRSS:\s+(\d+)", text)[1]) / 1024
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the server process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -179,10 +185,10 @@ class Server:
             self.proc.wait()
 
 
-def mock_server(config_path: str, *extra: str) -> Server:
+def mock_server(config_path: str, *extra: str, root: Path = ROOT) -> Server:
     port = free_port()
     command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--quiet", "--seed", "1"]
-    return Server([*command, "--config", config_path, *extra], port, "/_mock/health")
+    return Server([*command, "--config", config_path, *extra], port, "/_mock/health", root=root)
 
 
 def ceiling_server() -> Server:
