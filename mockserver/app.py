@@ -37,10 +37,13 @@ def create_app(
     scenarios: Iterable[str | os.PathLike[str]] | None = None,
     frozen_clock: bool = False,
     strict: bool = False,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> web.Application:
     """Build the server. ``config`` is a :class:`Config`, a dict, a YAML path or None (defaults);
     ``scenarios`` are scenario files loaded at start-up (default: ``scenarios/default.yaml``);
-    ``strict`` checks every accepted request against its contract (see :mod:`mockserver.contracts.strict`)."""
+    ``strict`` checks every accepted request against its contract (see :mod:`mockserver.contracts.strict`);
+    ``data_dir`` keeps the state in SQLite there and resumes it (see :mod:`mockserver.engine.persistence`;
+    raises :class:`~mockserver.core.datadir.DataDirError` for a directory that cannot be used)."""
     if config is None:
         config = build_config(None)
     elif isinstance(config, dict):
@@ -82,7 +85,41 @@ def create_app(
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
+    if data_dir is not None:
+        _persist(app, services, Path(data_dir))
     return app
+
+
+# -- persistence (--data-dir) -------------------------------------------------------------------------
+PERSISTENCE = web.AppKey("persistence", object)
+
+
+def _persist(app: web.Application, services: Services[Vendor], data_dir: Path) -> None:
+    """Hold ``data_dir``, restore its default world into ``services`` and keep it written: the
+    writer starts with the app and flushes last at clean-up, after the callbacks' grace period
+    (appended after ``stop``), so the state on disk is the state the server stopped with."""
+    from mockserver.core.datadir import DataDir
+    from mockserver.engine.persistence import attach
+
+    held = DataDir.acquire(data_dir)
+    try:
+        persistence = attach(services, held.world())
+    except BaseException:
+        held.close()
+        raise
+    app[PERSISTENCE] = persistence
+
+    async def start(_: web.Application) -> None:
+        await persistence.start()
+
+    async def close(_: web.Application) -> None:
+        try:
+            await persistence.close()
+        finally:
+            held.close()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(close)
 
 
 def mounted_urls(app: web.Application, base: str) -> list[tuple[str, str, str]]:

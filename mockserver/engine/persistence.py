@@ -1,0 +1,613 @@
+"""One world of state kept in SQLite (``--data-dir``): restored at start-up, written behind.
+
+:func:`attach` opens a world's file (:mod:`mockserver.core.datadir` checks and migrates it),
+restores what it holds into a freshly built :class:`~mockserver.engine.services.Services` and
+returns a :class:`Persistence` that keeps the file up to date while the server runs.
+
+How it writes (decisions the issue leaves open):
+
+* **Write-behind.** The event loop never waits for the disk. Every ``FLUSH_INTERVAL`` (200 ms) it
+  collects what changed since the last flush (the store's change events name the messages,
+  callbacks, OTPs and inbound messages; the request journal is append-only; vendors that saw
+  traffic are snapshotted whole through ``Vendor.state()``; clock, random sequence, counters and
+  scenario rules are compared with what was last written) and turns it into rows on the loop;
+  one writer thread with its own connection writes each batch in one transaction. Nothing
+  changed: nothing is written.
+* **Loss window.** SIGTERM/SIGINT (and ``MockServer.stop()``) flush after the callbacks' grace
+  period and wait for the writer. A hard kill (``kill -9``, OOM, power) loses what was accepted
+  in the last flush interval plus the time the writer took for the batch in hand: everything
+  accepted more than ``FLUSH_INTERVAL`` plus one write before the kill is on disk (WAL, committed).
+* **Bounds.** Each table is pruned as its journal is: messages and inbound past the oldest one
+  in memory, requests past ``journal_size``, OTPs to the newest ``journal_size`` phones,
+  finished callbacks oldest first once there are more than ``journal_size``.
+* **Resuming.** The clock keeps its offset (time passed while the server was down has passed
+  for the mock) or its frozen instant; the random sequence, the message, inbound and callback
+  numbers continue, so no id is drawn twice. Messages still on their way get their scheduled
+  steps again (:meth:`~mockserver.engine.delivery.Delivery.resume`; overdue steps fire at once,
+  stamped at their own instants), pending callbacks their next retry
+  (:meth:`~mockserver.engine.callbacks.Dispatcher.resume`).
+* **Not kept**: the scenario rules' hit counters and rate-limit buckets, a callback's scenario
+  ``delay``/``reorder`` hold (queued at once after a restart), the SMS 2-way answer hook of an
+  inbound message still waiting for its customer, strict-mode violations.
+
+The rows are JSON; ``mockserver export`` writes them as JSON lines (:func:`export_lines`) and
+``mockserver import`` reads them back (:func:`import_lines`, every line checked before anything
+is written).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import itertools
+import json
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mockserver.core.datadir import SCHEMA_VERSION, TABLES, DataDirError, connect
+from mockserver.core.store import (
+    CALLBACK_CHANGED,
+    CB_PENDING,
+    FINAL_STATES,
+    INBOUND_CHANGED,
+    MESSAGE_ADDED,
+    MESSAGE_STATUS,
+    OTP_ADDED,
+    RESET,
+    CallbackAttempt,
+    CallbackRecord,
+    InboundRecord,
+    Message,
+    OtpRecord,
+    RequestLog,
+    RequestRecord,
+)
+
+if TYPE_CHECKING:
+    from mockserver.engine.services import Services
+
+log = logging.getLogger("mockserver.persistence")
+
+FLUSH_INTERVAL = 0.2  # seconds between two flushes: the loss window of a hard kill
+EXPORT_FORMAT = "sms-mockserver-state"
+
+Steps = tuple[tuple[float, str], ...]
+Op = tuple[str, list[tuple[Any, ...]]]  # one statement and its parameter rows
+
+
+# -- rows: each journal entry as JSON-able data, and back ------------------------------------------
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def dumps(data: Any) -> str:
+    """Compact JSON, ASCII only (a lone surrogate in a text survives as an escape)."""
+    return json.dumps(data, separators=(",", ":"), default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return _b64(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    return str(value)
+
+
+_MESSAGE_FIELDS = tuple(f.name for f in fields(Message) if f.name != "request")
+_CALLBACK_FIELDS = tuple(f.name for f in fields(CallbackRecord) if f.name not in ("body", "attempts"))
+
+
+def message_data(message: Message, steps: Steps | None = None) -> dict[str, Any]:
+    data = {name: getattr(message, name) for name in _MESSAGE_FIELDS}
+    r = message.request
+    if r is not None:
+        data["request"] = {
+            "method": r.method,
+            "path": r.path,
+            "head": _b64(r.head),
+            "body": _b64(r.raw_body),
+            "status": r.status,
+            "answer_head": r.answer_head,
+            "answer_body": _b64(r.answer_body),
+        }
+    if steps:
+        data["steps"] = steps
+    return data
+
+
+def message_from(data: dict[str, Any]) -> tuple[Message, Steps | None]:
+    values = {name: data[name] for name in _MESSAGE_FIELDS}
+    values["timeline"] = tuple((status, at) for status, at in values["timeline"])
+    values["callbacks"] = tuple(values["callbacks"])
+    message = Message(**values)
+    saved = data.get("request")
+    if saved is not None:
+        record = RequestRecord(saved["method"], saved["path"], _unb64(saved["head"]), _unb64(saved["body"]))
+        record.status, record.answer_head = saved["status"], saved["answer_head"]
+        record.answer_body = _unb64(saved["answer_body"])
+        message.request = record
+    steps = data.get("steps")
+    return message, tuple((when, status) for when, status in steps) if steps else None
+
+
+def callback_data(record: CallbackRecord) -> dict[str, Any]:
+    data = {name: getattr(record, name) for name in _CALLBACK_FIELDS}
+    data["body"] = _b64(record.body)
+    data["attempts"] = [{f.name: getattr(a, f.name) for f in fields(CallbackAttempt)} for a in record.attempts]
+    return data
+
+
+def callback_from(data: dict[str, Any]) -> CallbackRecord:
+    values = {name: data[name] for name in _CALLBACK_FIELDS}
+    if values["accept"] is not None:
+        values["accept"] = tuple(values["accept"])
+    record = CallbackRecord(body=_unb64(data["body"]), **values)
+    record.attempts = [CallbackAttempt(**a) for a in data["attempts"]]
+    return record
+
+
+def inbound_data(record: InboundRecord) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in fields(InboundRecord)}
+
+
+def inbound_from(data: dict[str, Any]) -> InboundRecord:
+    record = InboundRecord(**data)
+    record.callbacks = tuple(record.callbacks)
+    return record
+
+
+def request_data(entry: RequestLog) -> dict[str, Any]:
+    return {f.name: getattr(entry, f.name) for f in fields(RequestLog)}
+
+
+# What each table's ``data`` column must decode to: the import check and the restore use them.
+DECODERS: dict[str, Callable[[Any], Any]] = {
+    "messages": message_from,
+    "callbacks": callback_from,
+    "inbound": inbound_from,
+    "requests": lambda data: RequestLog(**data),
+    "otps": OtpRecord.from_dict,
+}
+# Columns per table besides ``data`` (meta: ``key``/``value``; vendors: ``name``/``data``).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "meta": ("key", "value"),
+    "vendors": ("name", "data"),
+    "messages": ("id", "seq", "data"),
+    "requests": ("n", "data"),
+    "otps": ("key", "n", "data"),
+    "callbacks": ("id", "n", "state", "data"),
+    "inbound": ("id", "seq", "data"),
+}
+_ORDER = {
+    "meta": "key",
+    "vendors": "name",
+    "messages": "seq",
+    "requests": "n",
+    "otps": "n",
+    "callbacks": "n",
+    "inbound": "seq",
+}
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _jsonable(value: Any) -> Any:
+    return [_jsonable(v) for v in value] if isinstance(value, tuple | list) else value
+
+
+# -- the writer: one thread, its own connection, one transaction per batch ---------------------------
+class _Writer:
+    """Writes batches of statements off the event loop. A failed batch is logged (and the next
+    one tried): the server keeps serving from memory whatever the disk does."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.batches: queue.Queue[list[Op] | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="mockserver-persistence", daemon=True)
+        self.written = 0  # batches committed (tests, /_mock/ could show it)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = self.batches.get()
+            if batch is None:
+                return
+            try:
+                write(self.conn, batch)
+                self.written += 1
+            except sqlite3.Error:
+                log.exception("persistence: a batch of %d statement(s) was not written", len(batch))
+
+
+def write(conn: sqlite3.Connection, batch: list[Op]) -> None:
+    """Run ``batch`` in one transaction (all of it, or nothing)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, rows in batch:
+            if rows:
+                conn.executemany(sql, rows)
+            else:
+                conn.execute(sql)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+_UPSERT = {
+    "messages": "INSERT OR REPLACE INTO messages (id, seq, data) VALUES (?, ?, ?)",
+    "requests": "INSERT OR REPLACE INTO requests (n, data) VALUES (?, ?)",
+    "otps": "INSERT OR REPLACE INTO otps (key, n, data) VALUES (?, ?, ?)",
+    "callbacks": "INSERT OR REPLACE INTO callbacks (id, n, state, data) VALUES (?, ?, ?, ?)",
+    "inbound": "INSERT OR REPLACE INTO inbound (id, seq, data) VALUES (?, ?, ?)",
+    "vendors": "INSERT OR REPLACE INTO vendors (name, data) VALUES (?, ?)",
+    "meta": "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+}
+
+
+class Persistence:
+    """Keeps one world's file up to date (see the module docstring). ``start()`` once the event
+    loop runs, ``flush()`` to hand what changed to the writer now, ``close()`` at shutdown."""
+
+    def __init__(self, services: Services[Any], path: Path, conn: sqlite3.Connection) -> None:
+        self.services = services
+        self.path = path
+        self.conn = conn
+        self._writer = _Writer(conn)
+        self._plans: dict[str, Steps] = {}  # message id -> its scheduled steps, while on its way
+        self._messages: set[str] = set()
+        self._callbacks: set[str] = set()
+        self._inbound: set[str] = set()
+        self._otps: dict[str, OtpRecord] = {}
+        self._vendors: set[str] = set()
+        self._full = False
+        self._requests_seen = services.store.requests_seen
+        self._otp_n = 0
+        self._meta: dict[str, Any] = {}  # as last written
+        self._rules: Any = None  # the scenario rule list last written (compared by identity)
+        self._handle: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    # -- restoring ----------------------------------------------------------------------------
+    def restore(self) -> bool:
+        """Load the file into the services (freshly built from the config); False for a new file.
+        Rows that do not decode are a :class:`DataDirError`: never a silent reset."""
+        services, store = self.services, self.services.store
+        try:
+            meta = {key: json.loads(value) for key, value in self.conn.execute("SELECT key, value FROM meta")}
+            if not meta:
+                return False
+            rows = {t: list(self._rows(t)) for t in ("messages", "requests", "otps", "callbacks", "inbound")}
+            vendors = {name: json.loads(data) for name, data in self.conn.execute("SELECT name, data FROM vendors")}
+            services.clock.restore_state(meta["clock"])
+            services.rng.setstate(_tuples(meta["rng"]))
+            resume: list[tuple[Message, Steps]] = []
+            for data in rows["messages"]:
+                message, steps = message_from(data)
+                store.messages[message.id] = message
+                if steps and message.status not in FINAL_STATES and not message.final.get("cancelled"):
+                    resume.append((message, steps))
+                    self._plans[message.id] = steps
+            for data in rows["requests"]:
+                store.requests.append(RequestLog(**data))
+            for data in rows["otps"]:
+                store.add_otp(OtpRecord.from_dict(data))
+            for data in rows["callbacks"]:
+                record = callback_from(data)
+                store.callbacks[record.id] = record
+            for data in rows["inbound"]:
+                inbound = inbound_from(data)
+                store.inbound[inbound.id] = inbound
+            store.set_counters(meta.get("store", {}))
+            self._requests_seen = store.requests_seen
+            self._otp_n = self.conn.execute("SELECT coalesce(max(n), 0) FROM otps").fetchone()[0]
+            if "scenarios" in meta and not services.scenarios.restore_state(meta["scenarios"]):
+                log.warning(
+                    "%s: started with other scenario files than the saved state; its scenario rules are not restored",
+                    self.path,
+                )
+            for name, vendor in services.vendors.items():
+                if name in vendors:
+                    vendor.restore(vendors[name])
+            for message, steps in resume:
+                services.delivery.resume(message, steps)
+            services.callbacks.resume(meta.get("callbacks"))
+        except (KeyError, TypeError, ValueError, sqlite3.Error) as exc:
+            raise DataDirError(f"{self.path}: cannot restore the saved state ({type(exc).__name__}: {exc})") from None
+        self._meta = meta
+        # Restored rules need no writing; declined ones (other scenario files) are replaced on disk.
+        startup = services.scenarios.saved_state()["startup"]
+        restored = "scenarios" in meta and meta["scenarios"].get("startup") == startup
+        self._rules = services.scenarios.rules if restored else None
+        return True
+
+    def _rows(self, table: str) -> Iterator[Any]:
+        for (data,) in self.conn.execute(f"SELECT data FROM {table} ORDER BY {_ORDER[table]}"):
+            yield json.loads(data)
+
+    # -- running ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Listen to the store's changes and flush every ``FLUSH_INTERVAL`` from now on."""
+        services = self.services
+        services.store.listeners.append(self._on_change)
+        services.delivery.planned = self._planned
+        self._writer.start()
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_later(FLUSH_INTERVAL, self._tick)
+
+    def _tick(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # a bug here must not stop the next flush
+            log.exception("persistence: flush failed")
+        if not self._closed and self._loop is not None:
+            self._handle = self._loop.call_later(FLUSH_INTERVAL, self._tick)
+
+    async def close(self) -> None:
+        """The last flush, then wait (off the loop) until the writer has written everything."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._handle is not None:
+            self._handle.cancel()
+        services = self.services
+        with contextlib.suppress(ValueError):
+            services.store.listeners.remove(self._on_change)
+        services.delivery.planned = None
+        self.flush()
+        self._writer.batches.put(None)
+        if self._writer.thread.is_alive():
+            await asyncio.get_running_loop().run_in_executor(None, self._writer.thread.join)
+        self.conn.close()
+
+    def _planned(self, message: Message, steps: Steps) -> None:
+        self._plans[message.id] = steps
+
+    def _on_change(self, kind: str, obj: Any) -> None:
+        if kind in (MESSAGE_ADDED, MESSAGE_STATUS):
+            self._messages.add(obj.id)
+            self._vendors.add(obj.vendor)
+        elif kind == CALLBACK_CHANGED:
+            self._callbacks.add(obj.id)
+            self._messages.update(obj.message_ids)  # their ``callbacks`` lists name it
+        elif kind == OTP_ADDED:
+            self._otps[f"{obj.vendor}|{_digits(obj.phone)}"] = obj
+            self._vendors.add(obj.vendor)
+        elif kind == INBOUND_CHANGED:
+            self._inbound.add(obj.id)
+            self._vendors.add(obj.vendor)
+        elif kind == RESET:
+            self._full = True
+
+    def flush(self) -> None:
+        """Hand what changed since the last flush to the writer (never waits for it)."""
+        batch = self.collect()
+        if batch:
+            self._writer.batches.put(batch)
+
+    def collect(self) -> list[Op]:
+        """What changed since the last call, as statements (on the loop: it reads live objects)."""
+        services, store = self.services, self.services.store
+        size = store.journal_size
+        batch: list[Op] = []
+        rows: list[tuple[Any, ...]]
+        if self._full:
+            self._full = False
+            batch += [(f"DELETE FROM {t}", []) for t in TABLES if t != "meta"]
+            self._messages = set(store.messages)
+            self._callbacks = set(store.callbacks)
+            self._inbound = set(store.inbound)
+            self._otps = {f"{o.vendor}|{_digits(o.phone)}": o for o in store.otps.values()}
+            self._vendors = set(services.vendors)
+            self._requests_seen = store.requests_seen - len(store.requests)
+            self._plans = {k: v for k, v in self._plans.items() if k in store.messages}
+        # requests: append-only, numbered by ``requests_seen``
+        new = store.requests_seen - self._requests_seen
+        if new > 0:
+            taken = list(itertools.islice(reversed(store.requests), min(new, len(store.requests))))[::-1]
+            first = store.requests_seen - len(taken) + 1
+            batch.append((_UPSERT["requests"], [(first + i, dumps(request_data(e))) for i, e in enumerate(taken)]))
+            batch.append(("DELETE FROM requests WHERE n <= ?", [(store.requests_seen - size,)]))
+            self._vendors.update(e.vendor for e in taken)
+            self._requests_seen = store.requests_seen
+        if self._messages:
+            rows = []
+            plans = self._plans
+            for message_id in self._messages:
+                message = store.messages.get(message_id)
+                if message is None:
+                    plans.pop(message_id, None)
+                    continue
+                steps = plans.get(message_id)
+                if steps is not None and (message.status in FINAL_STATES or message.final.get("cancelled")):
+                    del plans[message_id]  # arrived: nothing left to resume
+                    steps = None
+                rows.append((message.id, message.seq, dumps(message_data(message, steps))))
+            self._messages = set()
+            batch.append((_UPSERT["messages"], rows))
+            if store.messages:
+                oldest = next(iter(store.messages.values())).seq
+                batch.append(("DELETE FROM messages WHERE seq < ?", [(oldest,)]))
+            if len(plans) > size:  # plans of messages held pending and then dropped by the journal
+                self._plans = {k: v for k, v in plans.items() if k in store.messages}
+        if self._otps:
+            rows = []
+            for key, otp in self._otps.items():
+                self._otp_n += 1
+                rows.append((key, self._otp_n, dumps(otp.to_dict())))
+            self._otps = {}
+            batch.append((_UPSERT["otps"], rows))
+            batch.append(
+                ("DELETE FROM otps WHERE n <= (SELECT n FROM otps ORDER BY n DESC LIMIT 1 OFFSET ?)", [(size,)])
+            )
+        if self._callbacks:
+            rows = []
+            for callback_id in self._callbacks:
+                record = store.callbacks.get(callback_id)
+                if record is not None:
+                    number = int(record.id.rpartition("-")[2])
+                    rows.append((record.id, number, record.state, dumps(callback_data(record))))
+            self._callbacks = set()
+            batch.append((_UPSERT["callbacks"], rows))
+            prune = (
+                "DELETE FROM callbacks WHERE id IN (SELECT id FROM callbacks WHERE state != ? ORDER BY n "
+                "LIMIT max(0, (SELECT count(*) FROM callbacks) - ?))"
+            )
+            batch.append((prune, [(CB_PENDING, size)]))
+        if self._inbound:
+            rows = [(r.id, r.seq, dumps(inbound_data(r))) for i in self._inbound if (r := store.inbound.get(i))]
+            self._inbound = set()
+            batch.append((_UPSERT["inbound"], rows))
+            if store.inbound:
+                batch.append(("DELETE FROM inbound WHERE seq < ?", [(next(iter(store.inbound.values())).seq,)]))
+        if self._vendors:
+            rows = []
+            for name in sorted(self._vendors):
+                vendor = services.vendors.get(name)
+                if vendor is not None:
+                    rows.append((name, dumps(vendor.state())))
+            self._vendors = set()
+            batch.append((_UPSERT["vendors"], rows))
+        meta = self._meta_now()
+        changed = [(key, dumps(value)) for key, value in meta.items() if self._meta.get(key) != value]
+        if changed or batch:
+            self._meta.update(meta)
+            batch.append((_UPSERT["meta"], changed or [("schema", dumps(SCHEMA_VERSION))]))
+        return batch
+
+    def _meta_now(self) -> dict[str, Any]:
+        services = self.services
+        meta: dict[str, Any] = {
+            "schema": SCHEMA_VERSION,
+            "clock": services.clock.saved_state(),
+            "rng": _jsonable(services.rng.getstate()),
+            "store": services.store.counters(),
+            "callbacks": services.callbacks.saved_state(),
+        }
+        rules = services.scenarios.rules
+        if rules is not self._rules or "scenarios" not in self._meta:
+            self._rules = rules
+            meta["scenarios"] = json.loads(dumps(services.scenarios.saved_state()))
+        return meta
+
+
+def attach(services: Services[Any], path: Path) -> Persistence:
+    """Open the world at ``path`` (created if new), restore it into ``services`` and return the
+    :class:`Persistence` that keeps it; :class:`DataDirError` for a file that cannot be used."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    persistence = Persistence(services, path, connect(path))
+    try:
+        persistence.restore()
+    except DataDirError:
+        persistence.conn.close()
+        raise
+    return persistence
+
+
+# -- export and import: a world as JSON lines --------------------------------------------------------
+def export_lines(path: Path, namespace: str) -> Iterator[str]:
+    """The world at ``path`` as JSON lines: a header, then one line per row, table by table."""
+    conn = connect(path)
+    try:
+        yield dumps({"format": EXPORT_FORMAT, "schema": SCHEMA_VERSION, "namespace": namespace})
+        for table in TABLES:
+            columns = COLUMNS[table]
+            order = _ORDER[table]
+            for row in conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"):
+                line = dict(zip(columns, row, strict=True))
+                last = columns[-1]
+                line[last] = json.loads(line[last])
+                yield dumps({"table": table, **line})
+    finally:
+        conn.close()
+
+
+class ImportRefused(ValueError):
+    """A bad line of an import file: ``str()`` names the line."""
+
+
+def check_lines(lines: Iterable[str]) -> tuple[dict[str, Any], list[Op]]:
+    """Every line checked (JSON, a known table, its columns, data that decodes) before anything
+    is written: (the header, the statements that write the rows). :class:`ImportRefused` with
+    the line number at the first bad line."""
+    header: dict[str, Any] | None = None
+    rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
+    for number, text in enumerate(lines, 1):
+        if not text.strip():
+            continue
+
+        def bad(why: str, number: int = number) -> ImportRefused:
+            return ImportRefused(f"line {number}: {why}")
+
+        try:
+            line = json.loads(text)
+        except ValueError as exc:
+            raise bad(f"not JSON ({exc})") from None
+        if not isinstance(line, dict):
+            raise bad("not a JSON object")
+        if header is None:
+            if line.get("format") != EXPORT_FORMAT:
+                raise bad(f'the first line must be the header {{"format": "{EXPORT_FORMAT}", ...}}')
+            if not isinstance(line.get("schema"), int) or line["schema"] > SCHEMA_VERSION:
+                raise bad(f"schema {line.get('schema')!r}: this server reads schema {SCHEMA_VERSION} or older")
+            header = line
+            continue
+        table = line.pop("table", None)
+        if table not in COLUMNS:
+            raise bad(f"unknown table {table!r} (known: {', '.join(TABLES)})")
+        columns = COLUMNS[table]
+        if set(line) != set(columns):
+            raise bad(f"a {table} line has exactly {', '.join(columns)}; got {', '.join(sorted(line)) or 'nothing'}")
+        data = line[columns[-1]]
+        decode = DECODERS.get(table)
+        try:
+            if decode is not None:
+                if not isinstance(data, dict):
+                    raise TypeError("data is not an object")
+                decode(data)
+            for column in columns[:-1]:
+                if column in ("seq", "n") and (type(line[column]) is not int):
+                    raise TypeError(f"{column} is not an integer")
+                if column in ("id", "key", "name", "state") and not isinstance(line[column], str):
+                    raise TypeError(f"{column} is not a string")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise bad(f"a {table} row that does not decode ({type(exc).__name__}: {exc})") from None
+        rows[table].append((*tuple(line[c] for c in columns[:-1]), dumps(data)))
+    if header is None:
+        raise ImportRefused("line 1: empty file (no header)")
+    batch: list[Op] = [(f"DELETE FROM {t}", []) for t in TABLES]
+    batch += [(_UPSERT[t], rows[t]) for t in TABLES if rows[t]]
+    return header, batch
+
+
+def import_lines(path: Path, lines: Iterable[str]) -> dict[str, Any]:
+    """Replace the world at ``path`` with the rows of ``lines`` (checked first, then written in
+    one transaction: a bad file writes nothing). Returns the header."""
+    header, batch = check_lines(lines)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect(path)
+    try:
+        write(conn, batch)
+    finally:
+        conn.close()
+    return header
