@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from tests.persistence.conftest import Receiver, listings, run
-from tests.persistence.test_restart import credit, fill
+from tests.persistence.test_restart import FPT_CLIENT, credit, fill, fpt_otp
 
 WORLD = Path("namespaces") / "default.sqlite3"
 
@@ -81,3 +82,17 @@ def test_a_bad_import_names_its_line_and_writes_nothing(serve: Any, tmp_path: Pa
     not_json.write_text(lines[0] + "\n{not json\n", encoding="utf-8")
     done = run("import", "--data-dir", str(fresh), str(not_json))
     assert done.returncode == 2 and "line 2: not JSON" in done.stderr
+
+
+def test_the_embedded_server_keeps_its_state_in_a_data_dir(tmp_path: Path) -> None:
+    import requests
+
+    from mockserver.embed import MockServer
+
+    with MockServer(data_dir=tmp_path / "data", seed=3) as first:
+        url = first.url
+        token = requests.post(f"{url}/fpt/oauth2/token", json=FPT_CLIENT, timeout=10).json()["access_token"]
+    with MockServer(data_dir=tmp_path / "data", seed=3) as second:
+        assert requests.get(f"{second.url}/_mock/requests", timeout=10).json()["count"] == 1
+        served = SimpleNamespace(local_url=second.url)
+        assert fpt_otp(served, token).status_code == 200  # type: ignore[arg-type]  # the token came back
