@@ -36,8 +36,13 @@ _WORLD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MIGRATIONS: dict[int, Sequence[str]] = {
     1: (
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        "CREATE TABLE messages (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, data TEXT NOT NULL)",
+        # ``body``: the key of the request the message came from in ``bodies`` (a bulk request's
+        # messages share one) and ``data`` are written once; ``progress`` as the message moves on.
+        "CREATE TABLE messages (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT, progress TEXT NOT NULL, "
+        "data TEXT NOT NULL)",
         "CREATE INDEX messages_seq ON messages (seq)",
+        "CREATE TABLE bodies (id TEXT PRIMARY KEY, last INTEGER NOT NULL, data TEXT NOT NULL)",
+        "CREATE INDEX bodies_last ON bodies (last)",
         "CREATE TABLE requests (n INTEGER PRIMARY KEY, data TEXT NOT NULL)",
         "CREATE TABLE otps (key TEXT PRIMARY KEY, n INTEGER NOT NULL, data TEXT NOT NULL)",
         "CREATE INDEX otps_n ON otps (n)",
@@ -50,7 +55,7 @@ MIGRATIONS: dict[int, Sequence[str]] = {
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 # The tables of the current schema, in the order an export writes them (and an import reads them).
-TABLES = ("meta", "vendors", "messages", "requests", "otps", "callbacks", "inbound")
+TABLES = ("meta", "vendors", "bodies", "messages", "requests", "otps", "callbacks", "inbound")
 
 
 class DataDirError(Exception):

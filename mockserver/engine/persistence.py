@@ -95,11 +95,6 @@ def _digits(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit())
 
 
-def dumps(data: Any) -> str:
-    """Compact JSON, ASCII only (a lone surrogate in a text survives as an escape)."""
-    return json.dumps(data, separators=(",", ":"), default=_default)
-
-
 def _default(value: Any) -> Any:
     if isinstance(value, bytes):
         return _b64(value)
@@ -108,41 +103,66 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-_MESSAGE_FIELDS = tuple(f.name for f in fields(Message) if f.name != "request")
+# Compact JSON, ASCII only (a lone surrogate in a text survives as an escape), from one encoder
+# built once: the flush encodes a few rows per request, on the event loop.
+dumps = json.JSONEncoder(separators=(",", ":"), default=_default, check_circular=False).encode
+
+# What a message's lifecycle changes (rewritten as it moves on), and what never changes after it
+# was accepted (written once, with the steps its lifecycle scheduled).
+_PROGRESS_FIELDS = ("status", "timeline", "final", "callbacks", "fields")
+_MESSAGE_FIELDS = tuple(f.name for f in fields(Message) if f.name not in ("request", *_PROGRESS_FIELDS))
+_REQUEST_FIELDS = tuple(f.name for f in fields(RequestLog))
 _CALLBACK_FIELDS = tuple(f.name for f in fields(CallbackRecord) if f.name not in ("body", "attempts"))
 
 
 def message_data(message: Message, steps: Steps | None = None) -> dict[str, Any]:
+    """What never changes of a message (its request is kept once per request in ``bodies``),
+    with the steps its lifecycle scheduled (:meth:`~mockserver.engine.delivery.Delivery.resume`)."""
     data = {name: getattr(message, name) for name in _MESSAGE_FIELDS}
-    r = message.request
-    if r is not None:
-        data["request"] = {
-            "method": r.method,
-            "path": r.path,
-            "head": _b64(r.head),
-            "body": _b64(r.raw_body),
-            "status": r.status,
-            "answer_head": r.answer_head,
-            "answer_body": _b64(r.answer_body),
-        }
     if steps:
         data["steps"] = steps
     return data
 
 
-def message_from(data: dict[str, Any]) -> tuple[Message, Steps | None]:
+def message_progress(message: Message) -> list[Any]:
+    """What its lifecycle changes: status, timeline, final, callbacks, fields."""
+    return [message.status, message.timeline, message.final, message.callbacks, message.fields]
+
+
+def message_from(data: dict[str, Any], progress: list[Any]) -> tuple[Message, Steps | None]:
     values = {name: data[name] for name in _MESSAGE_FIELDS}
-    values["timeline"] = tuple((status, at) for status, at in values["timeline"])
-    values["callbacks"] = tuple(values["callbacks"])
-    message = Message(**values)
-    saved = data.get("request")
-    if saved is not None:
-        record = RequestRecord(saved["method"], saved["path"], _unb64(saved["head"]), _unb64(saved["body"]))
-        record.status, record.answer_head = saved["status"], saved["answer_head"]
-        record.answer_body = _unb64(saved["answer_body"])
-        message.request = record
+    status, timeline, final, callbacks, extra = progress
+    if not isinstance(status, str) or not isinstance(final, dict) or not isinstance(extra, dict):
+        raise TypeError("progress is [status, timeline, final, callbacks, fields]")
+    message = Message(
+        **values,
+        status=status,
+        timeline=tuple((state, at) for state, at in timeline),
+        final=final,
+        callbacks=tuple(callbacks),
+        fields=extra,
+    )
     steps = data.get("steps")
-    return message, tuple((when, status) for when, status in steps) if steps else None
+    return message, tuple((when, state) for when, state in steps) if steps else None
+
+
+def body_data(r: RequestRecord) -> dict[str, Any]:
+    return {
+        "method": r.method,
+        "path": r.path,
+        "head": _b64(r.head),
+        "body": _b64(r.raw_body),
+        "status": r.status,
+        "answer_head": r.answer_head,
+        "answer_body": _b64(r.answer_body),
+    }
+
+
+def body_from(data: dict[str, Any]) -> RequestRecord:
+    record = RequestRecord(data["method"], data["path"], _unb64(data["head"]), _unb64(data["body"]))
+    record.status, record.answer_head = data["status"], data["answer_head"]
+    record.answer_body = _unb64(data["answer_body"])
+    return record
 
 
 def callback_data(record: CallbackRecord) -> dict[str, Any]:
@@ -172,22 +192,25 @@ def inbound_from(data: dict[str, Any]) -> InboundRecord:
 
 
 def request_data(entry: RequestLog) -> dict[str, Any]:
-    return {f.name: getattr(entry, f.name) for f in fields(RequestLog)}
+    return {name: getattr(entry, name) for name in _REQUEST_FIELDS}
 
 
-# What each table's ``data`` column must decode to: the import check and the restore use them.
-DECODERS: dict[str, Callable[[Any], Any]] = {
-    "messages": message_from,
-    "callbacks": callback_from,
-    "inbound": inbound_from,
-    "requests": lambda data: RequestLog(**data),
-    "otps": OtpRecord.from_dict,
+# What each table's row must decode to (the import check: a line of an export, its JSON columns parsed).
+DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "messages": lambda line: message_from(line["data"], line["progress"]),
+    "bodies": lambda line: body_from(line["data"]),
+    "callbacks": lambda line: callback_from(line["data"]),
+    "inbound": lambda line: inbound_from(line["data"]),
+    "requests": lambda line: RequestLog(**line["data"]),
+    "otps": lambda line: OtpRecord.from_dict(line["data"]),
 }
+JSON_COLUMNS = frozenset({"data", "value", "progress"})  # the others are plain strings and numbers
 # Columns per table besides ``data`` (meta: ``key``/``value``; vendors: ``name``/``data``).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "meta": ("key", "value"),
     "vendors": ("name", "data"),
-    "messages": ("id", "seq", "data"),
+    "bodies": ("id", "last", "data"),
+    "messages": ("id", "seq", "body", "progress", "data"),
     "requests": ("n", "data"),
     "otps": ("key", "n", "data"),
     "callbacks": ("id", "n", "state", "data"),
@@ -196,6 +219,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _ORDER = {
     "meta": "key",
     "vendors": "name",
+    "bodies": "last",
     "messages": "seq",
     "requests": "n",
     "otps": "n",
@@ -254,7 +278,8 @@ def write(conn: sqlite3.Connection, batch: list[Op]) -> None:
 
 
 _UPSERT = {
-    "messages": "INSERT OR REPLACE INTO messages (id, seq, data) VALUES (?, ?, ?)",
+    "messages": "INSERT OR REPLACE INTO messages (id, seq, body, progress, data) VALUES (?, ?, ?, ?, ?)",
+    "bodies": "INSERT OR REPLACE INTO bodies (id, last, data) VALUES (?, ?, ?)",
     "requests": "INSERT OR REPLACE INTO requests (n, data) VALUES (?, ?)",
     "otps": "INSERT OR REPLACE INTO otps (key, n, data) VALUES (?, ?, ?)",
     "callbacks": "INSERT OR REPLACE INTO callbacks (id, n, state, data) VALUES (?, ?, ?, ?)",
@@ -273,8 +298,10 @@ class Persistence:
         self.path = path
         self.conn = conn
         self._writer = _Writer(conn)
-        self._plans: dict[str, Steps] = {}  # message id -> its scheduled steps, while on its way
-        self._messages: set[str] = set()
+        self._plans: dict[str, Steps] = {}  # message id -> its scheduled steps, until it is written
+        self._new: set[str] = set()  # messages added since the last flush
+        self._messages: set[str] = set()  # messages changed since the last flush
+        self._unanswered: list[tuple[RequestRecord, list[Any]]] = []  # bodies whose answer is still to come
         self._callbacks: set[str] = set()
         self._inbound: set[str] = set()
         self._otps: dict[str, OtpRecord] = {}
@@ -297,17 +324,19 @@ class Persistence:
             meta = {key: json.loads(value) for key, value in self.conn.execute("SELECT key, value FROM meta")}
             if not meta:
                 return False
-            rows = {t: list(self._rows(t)) for t in ("messages", "requests", "otps", "callbacks", "inbound")}
+            rows = {t: list(self._rows(t)) for t in ("requests", "otps", "callbacks", "inbound")}
+            saved_bodies = self.conn.execute("SELECT id, data FROM bodies")
+            bodies = {key: body_from(json.loads(data)) for key, data in saved_bodies}
             vendors = {name: json.loads(data) for name, data in self.conn.execute("SELECT name, data FROM vendors")}
             services.clock.restore_state(meta["clock"])
             services.rng.setstate(_tuples(meta["rng"]))
             resume: list[tuple[Message, Steps]] = []
-            for data in rows["messages"]:
-                message, steps = message_from(data)
+            for body, progress, data in self.conn.execute("SELECT body, progress, data FROM messages ORDER BY seq"):
+                message, steps = message_from(json.loads(data), json.loads(progress))
+                message.request = bodies.get(body) if body is not None else None
                 store.messages[message.id] = message
                 if steps and message.status not in FINAL_STATES and not message.final.get("cancelled"):
                     resume.append((message, steps))
-                    self._plans[message.id] = steps
             for data in rows["requests"]:
                 store.requests.append(RequestLog(**data))
             for data in rows["otps"]:
@@ -384,8 +413,11 @@ class Persistence:
         self._plans[message.id] = steps
 
     def _on_change(self, kind: str, obj: Any) -> None:
-        if kind in (MESSAGE_ADDED, MESSAGE_STATUS):
+        if kind == MESSAGE_STATUS:
             self._messages.add(obj.id)
+            self._vendors.add(obj.vendor)
+        elif kind == MESSAGE_ADDED:
+            self._new.add(obj.id)
             self._vendors.add(obj.vendor)
         elif kind == CALLBACK_CHANGED:
             self._callbacks.add(obj.id)
@@ -414,13 +446,13 @@ class Persistence:
         if self._full:
             self._full = False
             batch += [(f"DELETE FROM {t}", []) for t in TABLES if t != "meta"]
-            self._messages = set(store.messages)
+            self._new, self._messages = set(store.messages), set()
             self._callbacks = set(store.callbacks)
             self._inbound = set(store.inbound)
             self._otps = {f"{o.vendor}|{_digits(o.phone)}": o for o in store.otps.values()}
             self._vendors = set(services.vendors)
             self._requests_seen = store.requests_seen - len(store.requests)
-            self._plans = {k: v for k, v in self._plans.items() if k in store.messages}
+            self._plans = {k: v for k, v in self._plans.items() if k in store.messages}  # the resumed ones
         # requests: append-only, numbered by ``requests_seen``
         new = store.requests_seen - self._requests_seen
         if new > 0:
@@ -430,26 +462,8 @@ class Persistence:
             batch.append(("DELETE FROM requests WHERE n <= ?", [(store.requests_seen - size,)]))
             self._vendors.update(e.vendor for e in taken)
             self._requests_seen = store.requests_seen
-        if self._messages:
-            rows = []
-            plans = self._plans
-            for message_id in self._messages:
-                message = store.messages.get(message_id)
-                if message is None:
-                    plans.pop(message_id, None)
-                    continue
-                steps = plans.get(message_id)
-                if steps is not None and (message.status in FINAL_STATES or message.final.get("cancelled")):
-                    del plans[message_id]  # arrived: nothing left to resume
-                    steps = None
-                rows.append((message.id, message.seq, dumps(message_data(message, steps))))
-            self._messages = set()
-            batch.append((_UPSERT["messages"], rows))
-            if store.messages:
-                oldest = next(iter(store.messages.values())).seq
-                batch.append(("DELETE FROM messages WHERE seq < ?", [(oldest,)]))
-            if len(plans) > size:  # plans of messages held pending and then dropped by the journal
-                self._plans = {k: v for k, v in plans.items() if k in store.messages}
+        if self._new or self._messages or self._unanswered:
+            batch += self._collect_messages(store)
         if self._otps:
             rows = []
             for key, otp in self._otps.items():
@@ -495,6 +509,49 @@ class Persistence:
             batch.append((_UPSERT["meta"], changed or [("schema", dumps(SCHEMA_VERSION))]))
         return batch
 
+    def _collect_messages(self, store: Any) -> list[Op]:
+        """New messages with the key of their request (each request once: a bulk request's
+        messages share it; a request still waiting for its answer is written once it has one),
+        changed messages' data only, and the pruning."""
+        plans = self._plans
+        kept: dict[int, list[Any]] = {}  # id(request) -> [key, last seq, request]: during this call only
+        added, changed = [], []
+        for message_id in self._new:
+            message = store.messages.get(message_id)
+            if message is None:
+                plans.pop(message_id, None)
+                continue
+            key = None
+            record = message.request
+            if record is not None:
+                entry = kept.get(id(record))
+                if entry is None:
+                    entry = kept[id(record)] = [message.id, message.seq, record]
+                entry[1] = max(entry[1], message.seq)
+                key = entry[0]
+            data = dumps(message_data(message, plans.pop(message_id, None)))
+            added.append((message.id, message.seq, key, dumps(message_progress(message)), data))
+        for message_id in self._messages - self._new:
+            message = store.messages.get(message_id)
+            if message is not None:
+                changed.append((dumps(message_progress(message)), message_id))
+        self._new, self._messages = set(), set()
+        bodies: list[tuple[Any, ...]] = []
+        waiting: list[tuple[RequestRecord, list[Any]]] = []
+        for record, entry in [*self._unanswered, *((e[2], e) for e in kept.values())]:
+            if record.status is None and len(waiting) < 10_000:
+                waiting.append((record, entry))  # the handler has not answered yet: next time
+            else:
+                bodies.append((entry[0], entry[1], dumps(body_data(record))))
+        self._unanswered = waiting
+        batch: list[Op] = [(_UPSERT["bodies"], bodies), (_UPSERT["messages"], added)]
+        batch.append(("UPDATE messages SET progress = ? WHERE id = ?", changed))
+        if store.messages:
+            oldest = next(iter(store.messages.values())).seq
+            batch.append(("DELETE FROM messages WHERE seq < ?", [(oldest,)]))
+            batch.append(("DELETE FROM bodies WHERE last < ?", [(oldest,)]))
+        return [op for op in batch if op[1]]
+
     def _meta_now(self) -> dict[str, Any]:
         services = self.services
         meta: dict[str, Any] = {
@@ -535,8 +592,8 @@ def export_lines(path: Path, namespace: str) -> Iterator[str]:
             order = _ORDER[table]
             for row in conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"):
                 line = dict(zip(columns, row, strict=True))
-                last = columns[-1]
-                line[last] = json.loads(line[last])
+                for column in JSON_COLUMNS.intersection(columns):
+                    line[column] = json.loads(line[column])
                 yield dumps({"table": table, **line})
     finally:
         conn.close()
@@ -544,6 +601,21 @@ def export_lines(path: Path, namespace: str) -> Iterator[str]:
 
 class ImportRefused(ValueError):
     """A bad line of an import file: ``str()`` names the line."""
+
+
+# The exact types of the plain columns and of ``progress`` in an import file (``data`` and
+# ``value`` are checked by decoding them).
+_COLUMN_TYPES: dict[str, tuple[type, ...]] = {
+    "seq": (int,),
+    "n": (int,),
+    "last": (int,),
+    "id": (str,),
+    "key": (str,),
+    "name": (str,),
+    "state": (str,),
+    "body": (str, type(None)),
+    "progress": (list,),
+}
 
 
 def check_lines(lines: Iterable[str]) -> tuple[dict[str, Any], list[Op]]:
@@ -578,21 +650,19 @@ def check_lines(lines: Iterable[str]) -> tuple[dict[str, Any], list[Op]]:
         columns = COLUMNS[table]
         if set(line) != set(columns):
             raise bad(f"a {table} line has exactly {', '.join(columns)}; got {', '.join(sorted(line)) or 'nothing'}")
-        data = line[columns[-1]]
         decode = DECODERS.get(table)
         try:
+            for column in columns:
+                wanted = _COLUMN_TYPES.get(column)
+                if wanted is not None and type(line[column]) not in wanted:
+                    raise TypeError(f"{column} is not {' or '.join(t.__name__ for t in wanted)}")
             if decode is not None:
-                if not isinstance(data, dict):
+                if not isinstance(line["data"], dict):
                     raise TypeError("data is not an object")
-                decode(data)
-            for column in columns[:-1]:
-                if column in ("seq", "n") and (type(line[column]) is not int):
-                    raise TypeError(f"{column} is not an integer")
-                if column in ("id", "key", "name", "state") and not isinstance(line[column], str):
-                    raise TypeError(f"{column} is not a string")
+                decode(line)
         except (KeyError, TypeError, ValueError) as exc:
             raise bad(f"a {table} row that does not decode ({type(exc).__name__}: {exc})") from None
-        rows[table].append((*tuple(line[c] for c in columns[:-1]), dumps(data)))
+        rows[table].append(tuple(dumps(line[c]) if c in JSON_COLUMNS else line[c] for c in columns))
     if header is None:
         raise ImportRefused("line 1: empty file (no header)")
     batch: list[Op] = [(f"DELETE FROM {t}", []) for t in TABLES]
