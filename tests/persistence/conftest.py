@@ -69,8 +69,11 @@ def get(served: Served, path: str) -> Any:
 def listings(served: Served) -> dict[str, Any]:
     """Every /_mock/ listing a restart must keep (the clock's reading where it is frozen)."""
     clock = get(served, "/_mock/clock")
+    messages = get(served, "/_mock/messages")
     return {
-        "messages": get(served, "/_mock/messages"),
+        "messages": messages,
+        # each message in full: the exact request it came from and the answer the client got
+        "details": [get(served, f"/_mock/messages/{m['id']}") for m in messages["messages"]],
         "requests": get(served, "/_mock/requests"),
         "callbacks": get(served, "/_mock/callbacks"),
         "scenario": get(served, "/_mock/scenario"),

@@ -127,6 +127,7 @@ def test_a_restart_keeps_every_listing_and_resumes(serve: Any, tmp_path: Path, r
     balance = credit(first)
     before = listings(first)
     assert before["callbacks"]["callbacks"][0]["state"] == "pending"
+    assert all("request" in d and "response" in d for d in before["details"])
     assert any(r["name"] == RULE["name"] for r in before["scenario"]["rules"])
     code, _, err = first.stop(signal.SIGTERM)
     assert code == 0, err
@@ -169,3 +170,15 @@ def test_a_restart_keeps_every_listing_and_resumes(serve: Any, tmp_path: Path, r
     assert fpt_otp(second, facts["token"]).json()["error"] == 1013
     code, _, err = second.stop(signal.SIGTERM)
     assert code == 0, err
+
+
+def test_a_reset_is_kept_too(serve: Any, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first = serve(data_dir)
+    assert smartsmsbulk_send(first, "66812345678")["status"] == "OK"
+    assert requests.post(f"{first.local_url}/_mock/reset", timeout=10).status_code == 200
+    last = smartsmsbulk_send(first, "66812345671")["refId"]
+    first.stop(signal.SIGTERM)
+    second = serve(data_dir)
+    assert [m["id"] for m in get(second, "/_mock/messages")["messages"]] == [last]
+    assert get(second, "/_mock/requests")["count"] == 1
