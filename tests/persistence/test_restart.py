@@ -182,3 +182,50 @@ def test_a_reset_is_kept_too(serve: Any, tmp_path: Path) -> None:
     second = serve(data_dir)
     assert [m["id"] for m in get(second, "/_mock/messages")["messages"]] == [last]
     assert get(second, "/_mock/requests")["count"] == 1
+
+
+def test_inbound_messages_and_their_replies_are_kept(serve: Any, tmp_path: Path) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Customer(BaseHTTPRequestHandler):  # answers every subscriber SMS as the ANTS 2-way page says
+        def do_POST(self) -> None:
+            sms = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            answer = {"TRAIN_ID": sms["TRAN_ID"], "RESULT_CODE": "00", "RESULT_NAME": "SUCCESS", "MESSAGE": "Thanks"}
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    customer = ThreadingHTTPServer(("127.0.0.1", 0), Customer)
+    threading.Thread(target=customer.serve_forever, daemon=True).start()
+    try:
+        data_dir = tmp_path / "data"
+        first = serve(data_dir)
+        url = f"http://127.0.0.1:{customer.server_address[1]}/2way"
+        sent = requests.post(
+            f"{first.local_url}/_mock/inbound",
+            json={"vendor": "ants", "from": "0812345678", "keyword": "ANTS", "text": "ANTS REGISTER", "url": url},
+            timeout=10,
+        )
+        assert sent.json()["status"] == "answered", sent.text
+        wait_for(lambda: get(first, "/_mock/messages?vendor=ants&status=delivered")["messages"], what="the reply")
+        before = get(first, "/_mock/inbound"), get(first, "/_mock/messages?vendor=ants")
+        first.stop(signal.SIGTERM)
+        second = serve(data_dir)
+        assert (get(second, "/_mock/inbound"), get(second, "/_mock/messages?vendor=ants")) == before
+        again = requests.post(
+            f"{second.local_url}/_mock/inbound",
+            json={"vendor": "ants", "from": "0812345678", "text": "ANTS AGAIN", "url": url},
+            timeout=10,
+        ).json()
+        assert again["id"] not in {r["id"] for r in before[0]["inbound"]}  # numbering goes on
+    finally:
+        customer.shutdown()
+        customer.server_close()
