@@ -81,6 +81,10 @@ log = logging.getLogger("mockserver.persistence")
 # most; 100 ms halves the rows one flush turns into JSON on the loop under load (and so the
 # pause it adds to a request's latency), for a few microseconds per idle flush.
 FLUSH_INTERVAL = 0.1
+# Messages (new or changed) and journaled requests turned into rows per turn of the event loop:
+# a flush with more goes on at the loop's next turn, so that it never holds requests up for more
+# than a few milliseconds at a time.
+CHUNK = 200
 EXPORT_FORMAT = "sms-mockserver-state"
 
 Steps = tuple[tuple[float, str], ...]
@@ -316,7 +320,7 @@ class Persistence:
         self._otp_n = 0
         self._meta: dict[str, Any] = {}  # as last written
         self._rules: Any = None  # the scenario rule list last written (compared by identity)
-        self._handle: asyncio.TimerHandle | None = None
+        self._handle: asyncio.Handle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
@@ -393,12 +397,16 @@ class Persistence:
         self._handle = self._loop.call_later(FLUSH_INTERVAL, self._tick)
 
     def _tick(self) -> None:
+        more = False
         try:
-            self.flush()
+            more = self.flush(CHUNK)
         except Exception:  # a bug here must not stop the next flush
             log.exception("persistence: flush failed")
         if not self._closed and self._loop is not None:
-            self._handle = self._loop.call_later(FLUSH_INTERVAL, self._tick)
+            if more:  # the rest of this flush, once the requests waiting meanwhile had their turn
+                self._handle = self._loop.call_soon(self._tick)
+            else:
+                self._handle = self._loop.call_later(FLUSH_INTERVAL, self._tick)
 
     async def close(self) -> None:
         """The last flush, then wait (off the loop) until the writer has written everything."""
@@ -439,14 +447,18 @@ class Persistence:
         elif kind == RESET:
             self._full = True
 
-    def flush(self) -> None:
-        """Hand what changed since the last flush to the writer (never waits for it)."""
-        batch = self.collect()
+    def flush(self, limit: int | None = None) -> bool:
+        """Hand what changed since the last flush to the writer (never waits for it): all of it,
+        or about ``limit`` messages and requests; True when some is left for the next call."""
+        batch, more = self.collect(limit)
         if batch:
             self._writer.batches.put(batch)
+        return more
 
-    def collect(self) -> list[Op]:
-        """What changed since the last call, as statements (on the loop: it reads live objects)."""
+    def collect(self, limit: int | None = None) -> tuple[list[Op], bool]:
+        """What changed since the last call (up to ``limit`` new or changed messages and
+        journaled requests), as statements, and whether more is left (on the loop: it reads live
+        objects)."""
         services, store = self.services, self.services.store
         size = store.journal_size
         batch: list[Op] = []
@@ -461,17 +473,18 @@ class Persistence:
             self._vendors = set(services.vendors)
             self._requests_seen = store.requests_seen - len(store.requests)
             self._plans = {k: v for k, v in self._plans.items() if k in store.messages}  # the resumed ones
-        # requests: append-only, numbered by ``requests_seen``
-        new = store.requests_seen - self._requests_seen
-        if new > 0:
-            taken = list(itertools.islice(reversed(store.requests), min(new, len(store.requests))))[::-1]
-            first = store.requests_seen - len(taken) + 1
+        # requests: append-only, numbered by ``requests_seen``; the oldest not written go first
+        waiting = min(store.requests_seen - self._requests_seen, len(store.requests))  # the others fell off
+        if waiting > 0:
+            take = waiting if limit is None else min(waiting, limit)
+            taken = list(itertools.islice(reversed(store.requests), waiting - take, waiting))[::-1]
+            first = store.requests_seen - waiting + 1
             batch.append((_UPSERT["requests"], [(first + i, dumps(request_data(e))) for i, e in enumerate(taken)]))
             batch.append(("DELETE FROM requests WHERE n <= ?", [(store.requests_seen - size,)]))
             self._vendors.update(e.vendor for e in taken)
-            self._requests_seen = store.requests_seen
+            self._requests_seen = first + take - 1
         if self._new or self._messages or self._unanswered:
-            batch += self._collect_messages(store)
+            batch += self._collect_messages(store, limit)
         if self._otps:
             rows = []
             for key, otp in self._otps.items():
@@ -515,16 +528,21 @@ class Persistence:
         if changed or batch:
             self._meta.update(meta)
             batch.append((_UPSERT["meta"], changed or [("schema", dumps(SCHEMA_VERSION))]))
-        return batch
+        more = bool(self._new or self._messages or store.requests_seen > self._requests_seen)
+        return batch, more
 
-    def _collect_messages(self, store: Any) -> list[Op]:
+    def _collect_messages(self, store: Any, limit: int | None) -> list[Op]:
         """New messages with the key of their request (each request once: a bulk request's
         messages share it; a request still waiting for its answer is written once it has one),
         changed messages' data only, and the pruning."""
         plans = self._plans
         kept: dict[int, list[Any]] = {}  # id(request) -> [key, last seq, request]: during this call only
         added, changed = [], []
-        for message_id in self._new:
+        budget = len(self._new) + len(self._messages) if limit is None else limit
+        while self._new and budget > 0:
+            message_id = self._new.pop()
+            budget -= 1
+            self._messages.discard(message_id)  # written whole, with its progress as it is now
             message = store.messages.get(message_id)
             if message is None:
                 plans.pop(message_id, None)
@@ -539,11 +557,14 @@ class Persistence:
                 key = entry[0]
             data = dumps(message_data(message, plans.pop(message_id, None)))
             added.append((message.id, message.seq, key, dumps(message_progress(message)), data))
-        for message_id in self._messages - self._new:
+        while self._messages and budget > 0:
+            message_id = self._messages.pop()
+            if message_id in self._new:
+                continue  # it is written whole, with its progress as it is then
+            budget -= 1
             message = store.messages.get(message_id)
             if message is not None:
                 changed.append((dumps(message_progress(message)), message_id))
-        self._new, self._messages = set(), set()
         bodies: list[tuple[Any, ...]] = []
         waiting: list[tuple[RequestRecord, list[Any]]] = []
         for record, entry in [*self._unanswered, *((e[2], e) for e in kept.values())]:

@@ -101,3 +101,29 @@ def test_the_tables_are_bounded_as_the_journal_is(serve: Any, tmp_path: Path) ->
     with sqlite3.connect(data_dir / WORLD) as db:
         assert [r[0] for r in db.execute("SELECT id FROM messages ORDER BY seq")] == ids[-5:]
         assert db.execute("SELECT count(*) FROM requests").fetchone()[0] == 5
+
+
+def test_a_bulk_request_is_written_in_chunks_and_shares_its_request(serve: Any, tmp_path: Path) -> None:
+    import requests
+
+    from tests.persistence.test_restart import TBS_AUTH
+
+    data_dir = tmp_path / "data"
+    first = serve(data_dir)
+    numbers = ",".join(f"0812{n:06d}" for n in range(500))  # more messages than one flush chunk
+    resp = requests.post(
+        f"{first.local_url}/thaibulksms/sms", auth=TBS_AUTH, data={"msisdn": numbers, "message": "Hi", "sender": "Demo"}
+    )
+    assert resp.status_code == 200, resp.text
+    time.sleep(FLUSH_INTERVAL + 0.5)
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.communicate(timeout=10)
+
+    second = serve(data_dir)
+    listed = get(second, "/_mock/messages?limit=1000")["messages"]
+    assert len(listed) == 500
+    ends = [get(second, f"/_mock/messages/{m['id']}") for m in (listed[0], listed[-1])]
+    assert ends[0]["request"] == ends[1]["request"] and "0812000499" in ends[0]["request"]["body"]
+    assert ends[0]["response"]["status"] == 200
+    with sqlite3.connect(data_dir / WORLD) as db:
+        assert db.execute("SELECT count(*) FROM bodies").fetchone()[0] <= 3  # one per chunk at most
