@@ -185,8 +185,15 @@ class Server:
             self.proc.wait()
 
 
+# ``--data-dir``: every mock started keeps its state in a fresh data dir (SQLite, written behind).
+DATA_DIRS: list[str] = []
+
+
 def mock_server(config_path: str, *extra: str, root: Path = ROOT) -> Server:
     port = free_port()
+    if DATA_DIRS:
+        DATA_DIRS.append(tempfile.mkdtemp(prefix="mockserver-bench-"))
+        extra = (*extra, "--data-dir", DATA_DIRS[-1])
     command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--quiet", "--seed", "1"]
     return Server([*command, "--config", config_path, *extra], port, "/_mock/health", root=root)
 
@@ -326,7 +333,9 @@ def throughput(config_path: str, works: list[Workload], connections: int, second
                 f"  ceiling {top_rps:8,.0f}  ratio {rps / top_rps:.2f}  (rounds {rows[-1]['ratio_rounds']})",
                 flush=True,
             )
-        bulk = next(w for w in works if w.name.endswith("x500"))
+        bulk = next((w for w in works if w.name.endswith("x500")), None)
+        if bulk is None:  # --operation left it out
+            return rows
         post(mock.base + "/_mock/reset")
         single = drive(mock.base, bulk, 1, seconds)
         rows.append(
@@ -485,7 +494,15 @@ def main() -> int:
     parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write the figures")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--only", choices=("throughput", "startup", "memory", "callbacks", "delay"), action="append")
+    parser.add_argument(
+        "--operation", action="append", help="only the workloads whose name contains this (repeatable): SendSMS"
+    )
+    parser.add_argument(
+        "--data-dir", action="store_true", help="run the mock with --data-dir (a fresh temporary one per start)"
+    )
     args = parser.parse_args()
+    if args.data_dir:
+        DATA_DIRS.append("")  # on: mock_server adds one per start
     seconds = 2 if args.quick else 5
     parts = set(args.only or ("throughput", "startup", "memory", "callbacks", "delay"))
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
@@ -495,6 +512,8 @@ def main() -> int:
         json.dump(config, f)  # JSON is YAML
     try:
         works = workloads(config, 20_000 if args.quick else 100_000)
+        if args.operation:
+            works = [w for w in works if any(o.lower() in w.name.lower() for o in args.operation)]
         if "throughput" in parts:
             per_round = 1 if args.quick else 3
             print(
@@ -517,6 +536,9 @@ def main() -> int:
             print(f"50 ms delay x 500         {results['delay']}", flush=True)
     finally:
         os.unlink(f.name)
+        for path in filter(None, DATA_DIRS):
+            shutil.rmtree(path, ignore_errors=True)
+    results["data_dir"] = bool(DATA_DIRS)
     print_table(results)
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten to {args.json}")

@@ -16,7 +16,9 @@ from aiohttp import web
 
 from mockserver.bundled import build_config, config_from_dict, load_config
 from mockserver.core.config import Config
+from mockserver.core.datadir import DataDir
 from mockserver.engine.namespaces import Namespaces
+from mockserver.engine.persistence import attach
 from mockserver.engine.services import Services
 from mockserver.http import unmapped
 from mockserver.http.namespaced import World, header_selector, mount_namespaced
@@ -78,10 +80,13 @@ def create_app(
     scenarios: Iterable[str | os.PathLike[str]] | None = None,
     frozen_clock: bool = False,
     strict: bool = False,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> web.Application:
     """Build the server. ``config`` is a :class:`Config`, a dict, a YAML path or None (defaults);
     ``scenarios`` are scenario files loaded at start-up (default: ``scenarios/default.yaml``);
-    ``strict`` checks every accepted request against its contract (see :mod:`mockserver.contracts.strict`)."""
+    ``strict`` checks every accepted request against its contract (see :mod:`mockserver.contracts.strict`);
+    ``data_dir`` keeps the state in SQLite there and resumes it (see :mod:`mockserver.engine.persistence`;
+    raises :class:`~mockserver.core.datadir.DataDirError` for a directory that cannot be used)."""
     if config is None:
         config = build_config(None)
     elif isinstance(config, dict):
@@ -94,6 +99,14 @@ def create_app(
 
     settings = config.section("namespaces")
     listening: list[Any] = []  # the addresses the server listens on (callbacks to them are refused)
+    # --data-dir: held (locked) for the life of the app; each namespace's world is a file in it.
+    held = DataDir.acquire(data_dir) if data_dir is not None else None
+    try:
+        stored = attach(services, held.world()) if held is not None else None
+    except BaseException:
+        if held is not None:
+            held.close()
+        raise
 
     def make(name: str) -> World:
         state = build_world(
@@ -106,20 +119,45 @@ def create_app(
         state.scenarios.start_like(services.scenarios)
         if listening:
             state.callbacks.listening(listening)
-        return World.of(state)
+        world = World.of(state)
+        if held is not None:  # its file restores what it held (a namespace evicted or from before a restart)
+            world.persistence = attach(state, held.world(name))
+        return world
 
     def start(world: World) -> None:
         world.services.clock.start_now()
         world.services.callbacks.start_now()
+        if world.persistence is not None:
+            world.persistence.start_now()
 
     async def stop(world: World) -> None:
-        # An evicted or dropped namespace is gone: its open event streams end (each one's
+        # An evicted or dropped namespace leaves memory: its open event streams end (each one's
         # handler holds the world and would keep it alive), its pending callbacks get no grace.
+        # With a data dir its file keeps it (written last here), and its next use restores it.
         if world.admin is not None:
             await world.admin.shutdown()
         await stop_world(world.services, grace=0)
+        if world.persistence is not None:
+            await world.persistence.close()
 
-    namespaces = Namespaces(World.of(services), make, limit=int(settings.get("max", 32)), start=start, stop=stop)
+    def forget(name: str) -> bool:
+        """A dropped namespace's file goes too (dropping means its state is gone); True if it had one."""
+        if held is None:
+            return False
+        path = held.world(name)
+        existed = path.exists()
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        return existed
+
+    namespaces = Namespaces(
+        World.of(services, stored),
+        make,
+        limit=int(settings.get("max", 32)),
+        start=start,
+        stop=stop,
+        forget=forget,
+    )
 
     app = web.Application(client_max_size=config.max_body_bytes)
     app[SERVICES] = services
@@ -144,10 +182,25 @@ def create_app(
 
     async def start_app(_: web.Application) -> None:
         await start_world(services)
+        if stored is not None:
+            stored.start_now()
 
     async def stop_app(_: web.Application) -> None:
-        await namespaces.close(lambda world: stop_world(world.services))
-        await stop_world(services)
+        # Every world gets its callbacks' grace, then its last flush (the state on disk is the
+        # state the server stopped with); the data dir's lock goes last.
+        async def stop_named(world: World) -> None:
+            await stop_world(world.services)
+            if world.persistence is not None:
+                await world.persistence.close()
+
+        try:
+            await namespaces.close(stop_named)
+            await stop_world(services)
+            if stored is not None:
+                await stored.close()
+        finally:
+            if held is not None:
+                held.close()
 
     app.on_startup.append(start_app)
     app.on_cleanup.append(stop_app)

@@ -7,7 +7,8 @@ Docker image is configured. ``validate`` checks config and scenario files (exit 
 ``health`` asks a running server whether it is up (the image's HEALTHCHECK); ``config`` prints
 the effective config; ``magic`` prints the magic recipient numbers as a markdown table;
 ``openapi`` prints a vendor's OpenAPI 3.1 document; ``contract check`` reports where recorded
-traffic drifts from the schemas (exit 1 on drift).
+traffic drifts from the schemas (exit 1 on drift); ``export``/``import`` move a data directory's
+state as JSON lines (while no server holds the directory).
 """
 
 from __future__ import annotations
@@ -156,6 +157,13 @@ SERVE_OPTIONS = (
     Option("--body-timeout", "MOCKSERVER_BODY_TIMEOUT", float, None, "seconds to send a request body (default 30)"),
     Option("--keepalive-timeout", "MOCKSERVER_KEEPALIVE_TIMEOUT", float, None, "idle keep-alive seconds (default 15)"),
     Option("--max-connections", "MOCKSERVER_MAX_CONNECTIONS", int, None, "open connections at most (default 1000)"),
+    Option(
+        "--data-dir",
+        "MOCKSERVER_DATA_DIR",
+        str,
+        None,
+        "keep the state in SQLite in this directory and resume it at the next start (default: in memory)",
+    ),
 )
 BOOLEAN_FLAGS = ("--quiet", "--strict", "--fail-on-violation")
 # serve options that land in the config's server: section (where the file may set them too)
@@ -251,6 +259,18 @@ def _parser() -> tuple[Parser, dict[str, Parser]]:
     )
     drift.add_argument("file", type=Path)
     drift.add_argument("--json", action="store_true", help="the report as JSON")
+
+    export = subs["export"] = sub.add_parser(
+        "export", help="write a data dir's state as JSON lines (no server may hold the dir)"
+    )
+    export.add_argument("file", help="the JSON-lines file to write; - for standard output")
+    import_ = subs["import"] = sub.add_parser(
+        "import", help="replace a data dir's state with an exported JSON-lines file (checked first)"
+    )
+    import_.add_argument("file", help="the JSON-lines file to read; - for standard input")
+    for command in (export, import_):
+        command.add_argument("--data-dir", help="the data directory (default: MOCKSERVER_DATA_DIR)")
+        command.add_argument("--namespace", help="the world to export or import (default: default; import: the file's)")
     return parser, subs
 
 
@@ -273,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         "magic": _magic,
         "openapi": _openapi,
         "contract": _contract,
+        "export": _export,
+        "import": _import,
     }[args.command]
     try:
         return handler(args)
@@ -372,14 +394,23 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     from mockserver.app import create_app
+    from mockserver.core.datadir import DataDirError
     from mockserver.engine.scenarios import ScenarioError
 
     strict = args.strict or (args.fail_on_violation and not _config_strict(config))
     try:
         scenarios = scenario_files(args.scenario)
         app = create_app(
-            config, seed=args.seed, scenarios=scenarios, frozen_clock=args.clock == "frozen", strict=strict
+            config,
+            seed=args.seed,
+            scenarios=scenarios,
+            frozen_clock=args.clock == "frozen",
+            strict=strict,
+            data_dir=args.data_dir,
         )
+    except DataDirError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except FileNotFoundError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -777,3 +808,77 @@ def _contract(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else render(report))
     return 1 if report.drifted else 0
+
+
+# -- export, import ------------------------------------------------------------------------------------
+def _world(args: argparse.Namespace, namespace: str | None):
+    """(the held data dir, the world's path) of an export or import; exit 2 when the dir is
+    missing or held by a running server."""
+    from mockserver.core.datadir import DEFAULT_WORLD, DataDir
+
+    data_dir = args.data_dir or os.environ.get("MOCKSERVER_DATA_DIR")
+    if not data_dir:
+        print(f"mockserver {args.command}: error: --data-dir (or MOCKSERVER_DATA_DIR) is required", file=sys.stderr)
+        raise SystemExit(EXIT_INVALID)
+    if args.command == "export" and not Path(data_dir).is_dir():
+        print(f"mockserver: data dir {data_dir}: no such directory", file=sys.stderr)
+        raise SystemExit(EXIT_INVALID)
+    held = DataDir.acquire(data_dir)
+    return held, held.world(namespace or DEFAULT_WORLD)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from mockserver.core.datadir import DataDirError
+    from mockserver.engine.persistence import export_lines
+
+    try:
+        held, path = _world(args, args.namespace)
+        try:
+            if not path.is_file():
+                saved = ", ".join(held.worlds()) or "none"
+                print(f"mockserver: {path}: no such world (saved: {saved})", file=sys.stderr)
+                return EXIT_INVALID
+            lines = export_lines(path, args.namespace or path.stem)
+            if args.file == "-":
+                for line in lines:
+                    sys.stdout.write(line + "\n")
+            else:
+                with open(args.file, "w", encoding="utf-8") as out:
+                    for line in lines:
+                        out.write(line + "\n")
+        finally:
+            held.close()
+    except DataDirError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:
+        print(f"mockserver: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from mockserver.core.datadir import DataDirError
+    from mockserver.engine.persistence import ImportRefused, check_lines, import_lines
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"mockserver: {args.file}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    lines = text.splitlines()
+    try:
+        header, _ = check_lines(lines)  # before the dir is touched: a bad file creates nothing
+        held, path = _world(args, args.namespace or header.get("namespace"))
+        try:
+            import_lines(path, lines)
+        finally:
+            held.close()
+    except ImportRefused as exc:
+        print(f"mockserver: {args.file}: {exc}; nothing was imported", file=sys.stderr)
+        return EXIT_INVALID
+    except DataDirError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"imported {args.file} into {path}")
+    return 0

@@ -193,6 +193,8 @@ class MockServer:
     ``config``: a dict, a YAML path or a :class:`Config`, merged over the bundled demo accounts.
     ``scenario``: start-up rules, kept across :meth:`reset` (a path, a list of paths, YAML text,
     dicts); default: the shipped ``default.yaml``. ``seed`` makes ids and codes repeatable.
+    ``data_dir`` keeps the state in SQLite there and resumes it at the next start (as ``serve
+    --data-dir``; :meth:`stop` writes the last of it).
     """
 
     def __init__(
@@ -205,6 +207,7 @@ class MockServer:
         port: int = 0,
         frozen_clock: bool = False,
         admin_token: str | None = None,
+        data_dir: str | os.PathLike | None = None,
     ) -> None:
         self._config = _with_admin_token(dict(config) if isinstance(config, Mapping) else config, admin_token)
         self.admin_token = admin_token
@@ -213,6 +216,7 @@ class MockServer:
         self.host = host
         self.port = port
         self.frozen_clock = frozen_clock
+        self.data_dir = data_dir
         self.url = ""
         self.clock = MockClock(self)
         self.app: web.Application | None = None
@@ -225,7 +229,13 @@ class MockServer:
     def _build(self) -> web.Application:
         startup = _StartupScenarios(self._scenario)
         try:
-            return create_app(self._config, seed=self.seed, scenarios=startup.files, frozen_clock=self.frozen_clock)
+            return create_app(
+                self._config,
+                seed=self.seed,
+                scenarios=startup.files,
+                frozen_clock=self.frozen_clock,
+                data_dir=self.data_dir,
+            )
         finally:
             startup.cleanup()
 

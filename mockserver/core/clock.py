@@ -182,6 +182,20 @@ class Clock:
             self._frozen_at = None
             self._arm()
 
+    def saved_state(self) -> dict[str, Any]:
+        """The clock's setting as a saved world keeps it: its offset from real time, or the
+        instant it is frozen at (the timers are not in it: their owners schedule them again)."""
+        return {"offset": self._offset, "frozen_at": self._frozen_at}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Set the clock as :meth:`saved_state` saw it. A running clock keeps its offset, so the
+        time that passed while the server was down has passed for the mock too."""
+        self._offset = float(state["offset"])
+        frozen_at = state.get("frozen_at")
+        self._frozen_at = float(frozen_at) if frozen_at is not None else None
+        self._stamp_key = None
+        self._arm()
+
     # -- timers ------------------------------------------------------------------------------
     def call_at(self, when: float, callback: Callable[[], Any]) -> Timer:
         """Run ``callback()`` (sync) once the clock reads ``when`` or later; returns a cancellable handle.

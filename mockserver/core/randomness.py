@@ -28,6 +28,13 @@ class Randomness:
         if self._faker is not None:
             self._faker.seed_instance(self.seed)
 
+    def getstate(self) -> Any:
+        """Where the sequence is (a saved world restores it: ids drawn after a restart are new)."""
+        return self._random.getstate()
+
+    def setstate(self, state: Any) -> None:
+        self._random.setstate(state)
+
     # The generator itself, for code that needs its full API.
     @property
     def random(self) -> random.Random:

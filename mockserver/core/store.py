@@ -192,6 +192,11 @@ class OtpRecord:
             "fields": self.fields,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OtpRecord:
+        """The record :meth:`to_dict` showed (a saved world, ``mockserver import``)."""
+        return cls(**data)
+
 
 # Callback states: every callback is in the journal in one of these, never missing.
 CB_PENDING, CB_DELIVERED, CB_GAVE_UP, CB_DROPPED = "pending", "delivered", "gave_up", "dropped"
@@ -366,6 +371,22 @@ class Store:
         if self.listeners:
             self.emit(RESET, None)
 
+    def counters(self) -> dict[str, int]:
+        """The journal's sequence numbers and counts, as a saved world keeps them."""
+        return {
+            "seq": self._seq,
+            "inbound_seq": self._inbound_seq,
+            "dropped_messages": self.dropped_messages,
+            "requests_seen": self.requests_seen,
+        }
+
+    def set_counters(self, counters: dict[str, int]) -> None:
+        """Continue the sequences :meth:`counters` saw (a restored world: numbers never repeat)."""
+        self._seq = int(counters.get("seq", self._seq))
+        self._inbound_seq = int(counters.get("inbound_seq", self._inbound_seq))
+        self.dropped_messages = int(counters.get("dropped_messages", self.dropped_messages))
+        self.requests_seen = int(counters.get("requests_seen", self.requests_seen))
+
     # -- messages ----------------------------------------------------------------------------
     def add_message(self, message: Message) -> Message:
         self._seq += 1
@@ -449,6 +470,17 @@ class Store:
         if self.listeners:
             self.emit(OTP_ADDED, otp)
         return otp
+
+    def adopt_otp(self, data: dict[str, Any]) -> OtpRecord:
+        """A vendor's saved OTP as a record: the store's own object when it is the same OTP (the
+        vendor and the journal share one record, so that verifying it shows in ``/_mock/otp``),
+        brought up to the vendor's saved attempts and verified flag; else a new record."""
+        record = OtpRecord.from_dict(data)
+        mine = self.otps.get((record.vendor, _digits(record.phone)))
+        if mine is not None and (mine.code, mine.created_at, mine.ref) == (record.code, record.created_at, record.ref):
+            mine.verified, mine.attempts = record.verified, record.attempts
+            return mine
+        return record
 
     def otp_of_message(self, message: Message) -> OtpRecord | None:
         """The OTP a message carried, while it is still the latest one for its phone."""

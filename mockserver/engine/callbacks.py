@@ -51,7 +51,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import itertools
 import logging
 import random
 import re
@@ -189,7 +188,7 @@ class Dispatcher:
         self.settings = settings
         self.scenarios = scenarios
         self._jitter = random.Random(f"callbacks:{rng.seed}")
-        self._ids = itertools.count(1)
+        self.last_id = 0  # ids are cb-1, cb-2...: never reused, not even after a reset
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[tuple[CallbackRecord, _Destination]] | None = None
         self._backlog: list[CallbackRecord] = []  # queued before start()
@@ -394,8 +393,9 @@ class Dispatcher:
         ordered: bool,
         note: str | None,
     ) -> CallbackRecord:
+        self.last_id += 1
         record = CallbackRecord(
-            id=f"cb-{next(self._ids)}",
+            id=f"cb-{self.last_id}",
             vendor=vendor,
             url=url,
             method=method.upper(),
@@ -820,12 +820,57 @@ class Dispatcher:
         base = min(self.settings.backoff_max, self.settings.backoff_initial * 2 ** (attempts - 1))
         return base * self._jitter.uniform(*JITTER)
 
-    def _schedule_retry(self, record: CallbackRecord) -> None:
+    def _schedule_retry(self, record: CallbackRecord, at: float | None = None) -> None:
         def requeue() -> None:
             if self._retry.pop(record.id, None) is not None:
                 self._put(record)  # an ordered record keeps its lane: it is still the head
 
-        self._retry[record.id] = (record, self.clock.call_later(self.retry_delay(len(record.attempts)), requeue))
+        when = self.clock.now() if at is None else at
+        self._retry[record.id] = (record, self.clock.call_at(when + self.retry_delay(len(record.attempts)), requeue))
+
+    # -- a restored world ------------------------------------------------------------------------
+    def saved_state(self) -> dict[str, Any]:
+        """What a saved world keeps of the dispatcher besides the journal: the id sequence, the
+        counters and the jitter generator (so that a restart neither reuses ids nor replays jitter)."""
+        return {"last_id": self.last_id, "stats": dict(self.stats), "jitter": _jsonable(self._jitter.getstate())}
+
+    def resume(self, state: Mapping[str, Any] | None) -> None:
+        """Continue a restored world: every callback the journal holds as pending goes on where
+        it was: one never tried is queued, one that failed waits for its next retry, due
+        ``retry_delay`` after its last attempt on the restored clock (overdue: at once).
+
+        Not carried over a restart: a scenario's ``delay``/``reorder`` hold (such a callback is
+        queued at once) and an ``on_answer`` hook (an SMS 2-way answer then is not acted on)."""
+        if state:
+            self.last_id = max(self.last_id, int(state.get("last_id", 0)))
+            self.stats.update(state.get("stats") or {})
+            if state.get("jitter"):
+                self._jitter.setstate(_tuples(state["jitter"]))
+        numbers = [_number(r) for r in self.store.callbacks.values()]
+        self.last_id = max([self.last_id, *numbers])
+        for record in self.store.callbacks.values():
+            if record.state != CB_PENDING:
+                continue
+            if not record.attempts:
+                self._enqueue(record)
+                continue
+            if record.ordered:
+                lane = self._lanes.setdefault(record.url, _Lane())
+                if lane.busy:  # another one of its URL is the head already: wait behind it
+                    lane.waiting.append(record)
+                    continue
+                lane.busy = True
+            self._schedule_retry(record, at=record.attempts[-1].at)
+
+
+def _jsonable(value: Any) -> Any:
+    """Nested tuples as lists (``random.Random.getstate()`` as JSON)."""
+    return [_jsonable(v) for v in value] if isinstance(value, tuple | list) else value
+
+
+def _tuples(value: Any) -> Any:
+    """The inverse of :func:`_jsonable`."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def _changes_anything(plan: CallbackPlan) -> bool:

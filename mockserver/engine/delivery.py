@@ -69,6 +69,10 @@ class Delivery:
         self.timings = timings
         self.listeners: dict[str, Callable[[Message], None]] = {}
         self._sent, self._delivered, self._finished = self._sent_step, self._delivered_step, self._finished_step
+        # Told each message's scheduled steps, ``(when, status)`` pairs, when set: the clock's
+        # timers are closures on this process, so a saved world keeps the plan to resume it
+        # (:meth:`resume`). None, the default, costs one test per accepted message.
+        self.planned: Callable[[Message, tuple[tuple[float, str], ...]], None] | None = None
 
     def track(self, message: Message, *, start_at: float | None = None) -> None:
         """Schedule ``message``'s way to its final state.
@@ -95,6 +99,21 @@ class Delivery:
             schedule(begin + final_after, self._finished, (message, final))
         else:
             message.final["pending"] = True
+        if self.planned is not None:
+            steps = ((begin + sent_after, SENT),)
+            self.planned(message, steps if final == PENDING else (*steps, (begin + final_after, final)))
+
+    def resume(self, message: Message, steps: tuple[tuple[float, str], ...]) -> None:
+        """Schedule again the steps :attr:`planned` was told (a restored world): steps already
+        taken are ignored when they come, as on a live server; steps overdue fire at once, in
+        order, stamped at their own instants."""
+        single = {SENT: self._sent, DELIVERED: self._delivered}  # the other final states take (message, status)
+        for when, status in steps:
+            step = single.get(status)
+            if step is not None:
+                self.clock.schedule(when, step, message)
+            else:
+                self.clock.schedule(when, self._finished, (message, status))
 
     def finish_now(self, message: Message, status: str, code: str | None = None) -> None:
         """Move ``message`` to ``status`` at once (``POST /_mock/messages/{id}/deliver``).

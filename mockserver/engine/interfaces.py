@@ -9,7 +9,7 @@ The members are read-only properties so that a vendor's class attributes (``name
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -52,6 +52,12 @@ class EngineVendor(Protocol):
     def sample_recipient(self, n: int) -> str: ...
 
     def reset(self) -> None: ...
+
+    def state(self) -> Any:
+        """The vendor's run-time state as JSON-able data (a saved world)."""
+        ...
+
+    def restore(self, state: Any) -> None: ...
 
     def on_status(self, message: Message) -> None: ...
 

@@ -62,10 +62,12 @@ class Namespaces(Generic[W]):
         limit: int,
         start: Callable[[W], None],
         stop: Callable[[W], Coroutine[Any, Any, None]],
+        forget: Callable[[str], bool] | None = None,
     ) -> None:
         self.default = Namespace(DEFAULT, default)
         self.limit = limit
         self._make, self._start, self._stop = make, start, stop
+        self._forget = forget  # what else a dropped namespace leaves behind (its file) goes with it
         self._named: OrderedDict[str, Namespace[W]] = OrderedDict()  # least recently used first
         self._stopping: set[asyncio.Task[None]] = set()  # evicted worlds still stopping
         self.evicted = 0
@@ -118,14 +120,15 @@ class Namespaces(Generic[W]):
         return world
 
     async def drop(self, name: str) -> bool:
-        """Forget ``name`` and stop its world; False if it has none. The default cannot be dropped."""
+        """Forget ``name``: stop its world and remove what it left behind (``forget``: its file);
+        False if it had neither. The default cannot be dropped."""
         if name == DEFAULT:
             raise NamespaceError("the default namespace cannot be dropped (POST /_mock/reset empties it)")
         found = self._named.pop(name, None)
-        if found is None:
-            return False
-        await self._stop(found.world)
-        return True
+        if found is not None:
+            await self._stop(found.world)
+        stored = self._forget(name) if self._forget is not None else False
+        return found is not None or stored
 
     async def close(self, stop: Callable[[W], Coroutine[Any, Any, None]] | None = None) -> None:
         """Stop every world but the default (the application stops that one itself), all at

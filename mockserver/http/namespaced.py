@@ -21,6 +21,7 @@ from functools import partial
 from aiohttp import web
 
 from mockserver.engine.namespaces import NamespaceError, Namespaces
+from mockserver.engine.persistence import Persistence
 from mockserver.engine.services import Services
 from mockserver.http.routing import NAMESPACE_HEADER, Fallback, Select, Selected, Serve, vendor_server
 from mockserver.http.vendor import Operation, Vendor, json_response
@@ -43,9 +44,11 @@ class World:
         default_factory=dict
     )
 
+    persistence: Persistence | None = None  # its SQLite file with --data-dir
+
     @classmethod
-    def of(cls, services: Services[Vendor]) -> World:
-        world = cls(services)
+    def of(cls, services: Services[Vendor], persistence: Persistence | None = None) -> World:
+        world = cls(services, persistence=persistence)
         for vendor in services.vendors.values():
             for index, mount in enumerate(vendor.mounts()):
                 world.mounts[(vendor.name, index)] = (vendor_server(vendor, mount), mount.operations)

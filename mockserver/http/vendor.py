@@ -369,6 +369,22 @@ class Vendor:
         if self.model_class is not None:
             self.model = self.model_class(self.services, self.config)
 
+    def state(self) -> Any:
+        """The vendor's run-time state as JSON-able data, for a saved world (``--data-dir``) and
+        ``mockserver export``: what the vendor's traffic changed (balances, OTPs, tokens,
+        campaigns, id counters), not what its config says. The default asks the model's
+        ``snapshot()``; a vendor whose model has none keeps nothing over a restart (None)."""
+        snapshot = getattr(self.model, "snapshot", None) if self.model_class is not None else None
+        return snapshot() if snapshot is not None else None
+
+    def restore(self, state: Any) -> None:
+        """Bring the model, freshly built from the config, to a :meth:`state` saved earlier. Runs
+        after the shared journal is restored, so the model may look its messages and OTPs up
+        there; accounts no longer in the config are skipped."""
+        restore = getattr(self.model, "restore", None) if self.model_class is not None else None
+        if restore is not None and state is not None:
+            restore(state)
+
     def mounts(self) -> tuple[Mount, ...]:
         """The mounts, built once: the app registers their handlers, which therefore look the
         model up per call (``POST /_mock/reset`` replaces it)."""

@@ -191,6 +191,30 @@ class ScenarioEngine:
                 return True
         return False
 
+    def saved_state(self) -> dict[str, Any]:
+        """The active rules as checked specs with their ids and sources (a saved world; hit
+        counters and rate-limit buckets start again at zero after a restart)."""
+        return {
+            "rules": [{"id": r.id, "spec": r.spec, "source": r.source} for r in self.rules],
+            "sources": list(self.sources),
+            "runtime_added": self._runtime_added,
+            "next_id": self._next_id,
+            "startup": list(self._startup_sources),
+        }
+
+    def restore_state(self, state: Mapping[str, Any]) -> bool:
+        """Make the rules :meth:`saved_state` saw active again (they were checked when added),
+        unless the server now starts with other scenario files than the saved world did: the
+        command line then wins (False), since that is what whoever restarted it asked for."""
+        if list(state.get("startup", [])) != list(self._startup_sources):
+            return False
+        self.rules = [Rule.build(r["id"], r["spec"], r["source"]) for r in state["rules"]]
+        self.sources = list(state["sources"])
+        self._runtime_added = int(state["runtime_added"])
+        self._next_id = int(state["next_id"])
+        self._reindex()
+        return True
+
     def check_rule(self, spec: Any, source: str = "<rule>") -> Mapping[str, Any]:
         """One rule (a mapping) checked as a one-rule scenario; raises :class:`ScenarioError`."""
         text = json.dumps({"rules": [spec]}, ensure_ascii=False, indent=1)

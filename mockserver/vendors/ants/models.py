@@ -199,6 +199,38 @@ class AntsModel:
                 raise ValueError(f"ants: OTP config {c['otcId']} needs an account's username and one of its senders")
         self.otps: dict[str, OtpState] = Newest(services.store.journal_size)  # otpId -> state (the newest)
 
+    # -- a saved world (Vendor.state / restore) -----------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """Credits as decimal strings (exact), and every live OTP with its config's otcId."""
+        return {
+            "credit": {name: str(a.credit) for name, a in self.accounts.items()},
+            "otps": [
+                {
+                    "otc_id": s.config.otc_id,
+                    "otp_id": s.otp_id,
+                    "record": s.record.to_dict(),
+                    "notify": list(s.notify),
+                    "wrong": s.wrong,
+                }
+                for s in self.otps.values()
+            ],
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        for name, value in state.get("credit", {}).items():
+            account = self.accounts.get(name)
+            if account is not None:
+                account.credit = Decimal(value)
+        adopt = self.services.store.adopt_otp
+        for saved in state.get("otps", []):
+            config = self.otp_configs.get(saved["otc_id"].upper())
+            if config is None:  # no longer in the config: it cannot be verified anyway
+                continue
+            notify = saved["notify"]
+            otp = OtpState(config, saved["otp_id"], adopt(saved["record"]), (notify[0], notify[1], notify[2]))
+            otp.wrong = saved["wrong"]
+            self.otps[otp.otp_id] = otp
+
     # -- authentication and rate ---------------------------------------------------------------
     def authenticate(self, header: str | None) -> Account:
         """HTTP Basic credentials of a configured account; then its block flag and its rate."""

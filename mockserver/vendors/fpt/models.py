@@ -234,6 +234,65 @@ class FptModel:
         # (client, phone, text) -> when; the newest journal_size sends (memory) within the window
         self.last_sent: OrderedDict[tuple[str, str, str], float] = Newest(services.store.journal_size)
 
+    # -- a saved world (Vendor.state / restore) -----------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """Issued tokens, id counters, campaigns (their batches name their messages by id) and
+        the duplicate window; accounts and pre-issued tokens come from the config."""
+        return {
+            "tokens": [
+                [t.value, t.account.client_id, t.session_id, list(t.scopes), t.issued_at, t.expires_at]
+                for t in self.tokens.values()
+            ],
+            "next_message_id": self.next_message_id,
+            "next_campaign_id": self.next_campaign_id,
+            "campaigns": [
+                {
+                    "code": c.code,
+                    "client_id": c.account.client_id,
+                    "name": c.name,
+                    "brandname": c.brandname,
+                    "message": c.message,
+                    "schedule_time": c.schedule_time,
+                    "schedule_at": c.schedule_at,
+                    "quota": c.quota,
+                    "used": c.used,
+                    "batches": [
+                        [b.id, [m.id for m in b.messages], b.start_at, b.cancelled] for b in c.batches.values()
+                    ],
+                }
+                for c in self.campaigns.values()
+            ],
+            "last_sent": [[list(key), at] for key, at in self.last_sent.items()],
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        tokens: OrderedDict[str, Token] = OrderedDict()
+        for value, client_id, session_id, scopes, issued_at, expires_at in state.get("tokens", []):
+            account = self.accounts.get(client_id)
+            if account is not None:
+                tokens[value] = Token(value, account, session_id, tuple(scopes), issued_at, expires_at)
+        for value, token in self.tokens.items():  # pre-issued ones the config added since
+            tokens.setdefault(value, token)
+        self.tokens = tokens
+        self.next_message_id = int(state.get("next_message_id", self.next_message_id))
+        self.next_campaign_id = int(state.get("next_campaign_id", self.next_campaign_id))
+        get = self.services.store.get_message
+        for c in state.get("campaigns", []):
+            account = self.accounts.get(c["client_id"])
+            if account is None:
+                continue
+            campaign = Campaign(
+                c["code"], account, c["name"], c["brandname"], c["message"],
+                c["schedule_time"], c["schedule_at"], c["quota"], c["used"],
+            )  # fmt: skip
+            for batch_id, ids, start_at, cancelled in c["batches"]:
+                messages = [m for m in map(get, ids) if m is not None]  # the journal may have dropped some
+                campaign.batches[batch_id] = Batch(batch_id, messages, start_at, cancelled)
+            self.campaigns[campaign.code] = campaign
+            self.campaign_names.add((account.client_id, campaign.name))
+        for key, at in state.get("last_sent", []):
+            self.last_sent[(key[0], key[1], key[2])] = at
+
     # -- OAuth2 ------------------------------------------------------------------------------
     def client(self, body: Mapping[str, Any]) -> Account:
         """The account of a token request: grant type (1009/1015), then client credentials (1008)."""

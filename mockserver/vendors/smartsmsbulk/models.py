@@ -105,6 +105,22 @@ class SmartSMSBulkModel:
             )
         self.otps: dict[tuple[str, str, str], OtpRecord] = Newest(services.store.journal_size)
 
+    # -- a saved world (Vendor.state / restore) -----------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "credit": {str(a.user_id): a.credit for a in self.accounts.values()},
+            "otps": [[list(key), record.to_dict()] for key, record in self.otps.items()],
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        for user_id, credit in state.get("credit", {}).items():
+            account = self.accounts.get(int(user_id))
+            if account is not None:
+                account.credit = credit
+        adopt = self.services.store.adopt_otp
+        for key, data in state.get("otps", []):
+            self.otps[(key[0], key[1], key[2])] = adopt(data)
+
     # -- authentication ----------------------------------------------------------------------
     def authenticate(self, operation: str, body: Mapping[str, Any]) -> Account:
         """userId, then partnerId, then the operation's chksum: the first that fails answers."""

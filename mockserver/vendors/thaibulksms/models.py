@@ -266,6 +266,25 @@ class ThaiBulkSMSModel:
         self.short_links: dict[str, str] = Newest(services.store.journal_size)
         self.otp_tokens: dict[str, OtpRecord] = Newest(services.store.journal_size)
 
+    # -- a saved world (Vendor.state / restore) -----------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "credit": {key: dict(a.credit) for key, a in self.accounts.items()},
+            "short_links": list(self.short_links.items()),
+            "otp_tokens": [[token, record.to_dict()] for token, record in self.otp_tokens.items()],
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        for key, credit in state.get("credit", {}).items():
+            account = self.accounts.get(key)
+            if account is not None:
+                account.credit = dict(credit)
+        for code, url in state.get("short_links", []):
+            self.short_links[code] = url
+        adopt = self.services.store.adopt_otp
+        for token, data in state.get("otp_tokens", []):
+            self.otp_tokens[token] = adopt(data)
+
     # -- who is calling ------------------------------------------------------------------------
     def authenticate(self, api_key: str | None, api_secret: str | None) -> Account:
         account = self.accounts.get(api_key) if api_key is not None else None

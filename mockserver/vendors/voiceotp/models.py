@@ -149,6 +149,21 @@ class VoiceOtpModel:
         # and at most the newest journal_size of them (memory under load).
         self._recent: OrderedDict[tuple[str, str, str], float] = Newest(services.store.journal_size)
 
+    # -- a saved world (Vendor.state / restore) -----------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "balance": {name: a.balance for name, a in self.accounts.items()},
+            "recent": [[list(key), at] for key, at in self._recent.items()],
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        for name, balance in state.get("balance", {}).items():
+            account = self.accounts.get(name)
+            if account is not None:
+                account.balance = balance
+        for key, at in state.get("recent", []):
+            self._recent[(key[0], key[1], key[2])] = at
+
     # -- who is calling ----------------------------------------------------------------------
     def authenticate(self, body: Mapping[str, Any]) -> Account:
         """username, pass and key must all match one account: -1 otherwise (missing ones too)."""
