@@ -61,3 +61,15 @@ def test_a_namespace_survives_a_restart_and_eviction(serve: Any, tmp_path: Path,
     header = json.loads(exported.stdout.splitlines()[0])
     assert header["namespace"] == "team-b"
     assert any('"b"' in line or "\\u0062" in line for line in exported.stdout.splitlines()[1:])
+
+
+def test_a_namespace_only_on_disk_is_dropped_too(serve: Any, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = serve(data)
+    assert send(first, "team-c", "on disk")["status"] == "OK"
+    first.stop(signal.SIGTERM)
+    second = serve(data)  # team-c is not in memory: never used since this start
+    assert requests.delete(f"{second.local_url}/_mock/namespaces/team-c", timeout=10).status_code == 200
+    assert not (data / "namespaces" / "team-c.sqlite3").exists()
+    assert requests.delete(f"{second.local_url}/_mock/namespaces/team-c", timeout=10).status_code == 404
+    assert texts(second, "team-c") == []
