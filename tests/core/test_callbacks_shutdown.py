@@ -22,12 +22,13 @@ callbacks: {backoff_initial: 30, backoff_max: 60, max_attempts: 5, grace: 3}
 """
 
 
-async def start_server(tmp_path: Path, text: str = CONFIG) -> tuple[asyncio.subprocess.Process, str]:
+async def start_server(tmp_path: Path, text: str = CONFIG, *args: str) -> tuple[asyncio.subprocess.Process, str]:
+    """A real ``mockserver serve`` on an ephemeral port with ``text`` as its config (and ``args``)."""
     config = tmp_path / "config.yaml"
     config.write_text(text, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mockserver", "serve", "--port", "0", "--config", str(config), "--quiet",
+        sys.executable, "-m", "mockserver", "serve", "--port", "0", "--config", str(config), "--quiet", *args,
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert proc.stdout is not None

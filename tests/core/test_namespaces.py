@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
-import re
 import signal
-import sys
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +16,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from mockserver.clients.smartsmsbulk import SmartSMSBulkClient
+
+from .test_callbacks_shutdown import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = {"user_id": 42, "partner_id": 21, "api_key": "demo-smartsmsbulk-key-42"}
@@ -41,18 +40,7 @@ class Server:
 
 
 async def start(tmp_path: Path, config: str = "", *args: str) -> Server:
-    path = tmp_path / "config.yaml"
-    path.write_text(config or "{}\n", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mockserver", "serve", "--port", "0", "--config", str(path), "--quiet", *args,
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), 30)
-    match = re.search(rb"listening on (http://\S+)", line)
-    assert match, line
-    return Server(proc, match[1].decode())
+    return Server(*await start_server(tmp_path, config or "{}\n", *args))
 
 
 @pytest.fixture

@@ -17,7 +17,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests.shipit.conftest import ROOT, Served, child_env, mockserver_cmd, start_serve
+from tests.shipit import conftest as shipit
+from tests.shipit.conftest import ROOT, Served, child_env, mockserver_cmd
+
+serve_process = shipit.serve_process  # the fixture, for the tests of this folder
 
 # Quick lifecycles and retries; a short grace so that a stop takes a moment.
 CONFIG = """
@@ -34,23 +37,16 @@ def config_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def serve(config_file: Path) -> Iterator[Any]:
+def serve(config_file: Path, serve_process: Any) -> Any:
     """``serve(data_dir, *more_args)``: a server on an ephemeral port, killed after the test."""
-    started: list[Served] = []
 
     def start(data_dir: Path | None, *more: str) -> Served:
         argv = ["serve", "--port", "0", "--quiet", "--config", str(config_file), *more]
         if data_dir is not None:
             argv += ["--data-dir", str(data_dir)]
-        served = start_serve(mockserver_cmd(*argv), child_env())
-        started.append(served)
-        return served
+        return serve_process(mockserver_cmd(*argv), child_env())
 
-    yield start
-    for served in started:
-        if served.proc.poll() is None:
-            served.proc.kill()
-            served.proc.communicate()
+    return start
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
