@@ -33,8 +33,7 @@ SINGLE = EXAMPLES / "kubernetes" / "single"
 SHARDED = EXAMPLES / "kubernetes" / "sharded"
 HEALTH = "/_mock/health"
 NS_PATH = re.compile(r"^/ns/([a-z0-9][a-z0-9-]*)$")
-# Added by the persistence work (``--data-dir``); every other variable must be a serve option.
-DATA_DIR_VAR = "MOCKSERVER_DATA_DIR"
+DATA_DIR_VAR = "MOCKSERVER_DATA_DIR"  # serve's --data-dir
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -70,7 +69,9 @@ def image_uid() -> int:
 def known_variables() -> set[str]:
     from mockserver.cli import SERVE_OPTIONS
 
-    return {opt.env for opt in SERVE_OPTIONS} | {DATA_DIR_VAR}
+    known = {opt.env for opt in SERVE_OPTIONS}
+    assert DATA_DIR_VAR in known, "serve reads the data dir from the environment"
+    return known
 
 
 def bytes_of(quantity: str) -> int:
