@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,15 +40,12 @@ class SyncReceiver:
         return self.bodies
 
 
-@pytest.fixture
-def sync_receiver() -> Iterator[SyncReceiver]:
-    rec = SyncReceiver()
+def recording_handler(on_post: Callable[[str, bytes], None]) -> type[BaseHTTPRequestHandler]:
+    """A receiver's request handler: every POST's path and body go to ``on_post``; it answers ``ok``."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            rec.paths.append(self.path)
-            rec.bodies.append(json.loads(body))
+            on_post(self.path, self.rfile.read(int(self.headers.get("Content-Length") or 0)))
             self.send_response(200)
             self.send_header("Content-Length", "2")
             self.end_headers()
@@ -57,7 +54,18 @@ def sync_receiver() -> Iterator[SyncReceiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    return Handler
+
+
+@pytest.fixture
+def sync_receiver() -> Iterator[SyncReceiver]:
+    rec = SyncReceiver()
+
+    def record(path: str, body: bytes) -> None:
+        rec.paths.append(path)
+        rec.bodies.append(json.loads(body))
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), recording_handler(record))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     rec.url = f"http://127.0.0.1:{server.server_address[1]}/dr"
