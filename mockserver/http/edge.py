@@ -42,7 +42,7 @@ import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -184,13 +184,14 @@ class _Watched(asyncio.Protocol):
         self.started = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # No isinstance check: uvloop's transports do all a Transport does without subclassing
+        # it, and asserting it refused every connection under uvloop.
+        self.transport = cast(asyncio.Transport, transport)
         conns = self.connections
         if conns.open >= conns.cap:
             conns.refused += 1
             log.warning("connection refused: %d connections open (server.max_connections)", conns.open)
-            transport.abort()
+            self.transport.abort()
             return
         conns.open += 1
         conns.watched.add(self)
