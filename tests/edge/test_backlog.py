@@ -8,11 +8,16 @@ never as an error. All the connects are issued before the server gets a turn to 
 turn of the event loop runs every new task's first step, and the server shares the loop), so the
 queue must take them all at once, whatever the machine's speed: with the old default backlog
 of 128, 471 of the 600 (all but backlog + 1) took over 1 s in every round; with 1024 none does.
+
+An overflow leaves the connections inside the queue fast. A round in which even the fastest
+answer is late says the whole process stalled (a full collection over a long test session's
+heap, another test's thread) and nothing about the queue: it is measured again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import resource
 import socket
@@ -29,6 +34,8 @@ CONNECTIONS = 600  # more than the benchmark's 500
 DELAY = 0.05
 ROUNDS = 3  # a few bursts, as the benchmark's figure was right in some runs and 1.1 s in others
 WALL = 0.8  # seconds for a whole burst; a SYN retry alone takes 1 s
+STALLED = 0.5  # seconds: a round whose fastest answer took this long is measured again
+ATTEMPTS = 3 * ROUNDS
 
 DELAY_RULE = {"name": "50 ms on every SmartSMSBulk call", "match": {"vendor": "smartsmsbulk"}, "delay": "50ms"}
 
@@ -74,14 +81,20 @@ async def test_a_burst_of_600_connects_fits_the_default_backlog() -> None:
     section = build_config(None).data["vendors"]["smartsmsbulk"]
     config = {"vendors": {"smartsmsbulk": SmartSMSBulk.without_limits(section, 10**9)}}
     async with MockServer(config, scenario=DELAY_RULE) as mock:
-        rounds = []
-        for r in range(ROUNDS):
-            requests = [raw_request(mock, r * CONNECTIONS + i) for i in range(CONNECTIONS)]
+        rounds: list[tuple[float, float, float, int]] = []
+        stalled = []
+        for attempt in range(ATTEMPTS):
+            if len(rounds) == ROUNDS:
+                break
+            requests = [raw_request(mock, attempt * CONNECTIONS + i) for i in range(CONNECTIONS)]
+            gc.collect()  # not in the middle of the burst
             started = time.monotonic()
             took = await asyncio.gather(*(one(mock.port, request, started) for request in requests))
             wall = time.monotonic() - started
-            rounds.append((round(wall, 3), round(min(took), 3), round(max(took), 3), sum(t >= 1.0 for t in took)))
-        shown = f"(wall s, fastest s, slowest s, answers >= 1 s) per round: {rounds}"
+            figures = (round(wall, 3), round(min(took), 3), round(max(took), 3), sum(t >= 1.0 for t in took))
+            (stalled if min(took) >= STALLED else rounds).append(figures)
+        shown = f"(wall s, fastest s, slowest s, answers >= 1 s) per round: {rounds}; stalled: {stalled}"
+        assert len(rounds) == ROUNDS, shown
         for wall, fastest, _, retried in rounds:
             assert fastest >= DELAY, shown  # the scenario's delay did apply
             assert retried == 0, shown
