@@ -11,8 +11,8 @@ report received to the last.
     python benchmarks/callbacks.py --batch-max 1     # one report per HTTP callback
     python benchmarks/callbacks.py --fail-first      # receiver refuses every first attempt
 
-Prints reports/s, HTTP callbacks/s, lost and doubled reports, the journal's states; exit code 1
-when a report is lost or doubled.
+Prints reports/s, HTTP callbacks/s, refused sends (not answered OK), lost and doubled reports,
+the journal's states; exit code 1 when a send was refused or a report lost or doubled.
 """
 
 from __future__ import annotations
@@ -179,7 +179,9 @@ async def main(args: argparse.Namespace) -> int:
     lost = len(set(sent_refs) - got)
     doubled = sum(1 for n in receiver.refs.values() if n > 1)
     reports = len(got)
+    refused = args.messages - len(sent_refs)  # a send the vendor did not answer OK has no report to wait for
     print(f"messages sent            {len(sent_refs)} (in {send_seconds:.2f} s)")
+    print(f"refused                  {refused}")
     print(f"reports received         {reports} in {elapsed:.3f} s")
     print(f"reports/s                {reports / elapsed:,.0f}")
     print(f"HTTP callbacks           {receiver.requests} ({receiver.requests / elapsed:,.0f}/s)")
@@ -187,7 +189,7 @@ async def main(args: argparse.Namespace) -> int:
     print(f"lost                     {lost}")
     print(f"doubled                  {doubled}")
     print(f"journal states           {listing['states']}")
-    return 0 if lost == 0 and doubled == 0 else 1
+    return 0 if refused == 0 and lost == 0 and doubled == 0 else 1
 
 
 if __name__ == "__main__":

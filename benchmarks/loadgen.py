@@ -3,7 +3,8 @@
 Reads a JSON job on stdin: ``{"url", "method", "headers", "bodies": [str...], "connections",
 "duration"}``; ``connections`` workers each send one request at a time, cycling through
 ``bodies``, for ``duration`` seconds; prints ``{"requests", "seconds", "errors", "p50_ms",
-"p99_ms"}`` (errors: connection errors and non-2xx statuses).
+"p99_ms", "max_ms"}`` (errors: connection errors and non-2xx statuses; ``run.py`` then checks
+the others against the mock's own count of successes).
 """
 
 from __future__ import annotations
@@ -47,7 +48,14 @@ async def run(job: dict) -> dict:
         seconds = time.perf_counter() - started
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0.0  # noqa: E731
-    return {"requests": len(latencies), "seconds": seconds, "errors": errors, "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
+    return {
+        "requests": len(latencies),
+        "seconds": seconds,
+        "errors": errors,
+        "p50_ms": pick(0.5),
+        "p99_ms": pick(0.99),
+        "max_ms": latencies[-1] if latencies else 0.0,
+    }
 
 
 if __name__ == "__main__":

@@ -30,18 +30,33 @@ FULL_COLLECTION_EVERY = 60.0  # seconds, at most, under continuous load
 QUIET_CHECK_EVERY = 5.0  # seconds between looks at whether the server went quiet
 
 
+def chosen_loop() -> str:
+    """``uvloop`` when it is importable and ``MOCKSERVER_UVLOOP`` is not ``0``, else ``asyncio``:
+    what :func:`event_loop_policy` installs (benchmarks report it without installing it)."""
+    if os.environ.get("MOCKSERVER_UVLOOP", "1") == "0":
+        return "asyncio"
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
 def event_loop_policy() -> str:
-    """Install uvloop's policy when it is importable (and ``MOCKSERVER_UVLOOP`` is not ``0``);
-    returns the loop's name for the banner."""
-    if os.environ.get("MOCKSERVER_UVLOOP", "1") != "0":
-        try:
-            import uvloop
-        except ImportError:
-            pass
-        else:
-            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-            return "uvloop"
-    return "asyncio"
+    """Install the policy of :func:`chosen_loop`'s loop; returns its name. ``benchmarks/ceiling.py``
+    calls it too, so that the ceiling the mock is measured against runs on the same loop."""
+    name = chosen_loop()
+    if name == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return name
+
+
+def running_loop_name() -> str:
+    """The running loop's implementation, ``asyncio`` or ``uvloop``, from its class (not from
+    what is importable): what ``/_mock/health`` reports, so a benchmark can tell what it measured."""
+    return type(asyncio.get_running_loop()).__module__.partition(".")[0]
 
 
 def settle_gc() -> None:

@@ -17,7 +17,15 @@ start listening. What it adds to a plain ``TCPSite``, and where each limit lives
 ``keepalive_timeout`` (15)  an idle kept-alive connection is closed (aiohttp's own ``keepalive_timeout``).
 ``max_connections`` (1000)  open connections at most, lowered to fit the process's file limit with
                             room for callbacks and files; a connection over the cap is closed at once.
-``backlog`` (128)           connections the kernel queues before they are accepted.
+``backlog`` (1024)          connections the kernel queues before they are accepted, passed to
+                            ``listen()`` by ``loop.create_server(backlog=...)``. A connection that
+                            finds the queue full has its SYN dropped and retried by the client's
+                            kernel after a second, so a burst of N simultaneous connects needs a
+                            backlog of N: 1024 takes 500 at once twice over and matches
+                            ``max_connections`` (a deeper queue would only hold connections the cap
+                            closes). Linux caps it at ``net.core.somaxconn`` without a word (4096
+                            since 5.4, 128 before): :func:`serve` logs one warning when the cap is
+                            lower.
 ==========================  ===========================================================================
 
 Running out of file descriptors anyway (another process of the same user, a tiny ``ulimit``) makes
@@ -33,7 +41,8 @@ import logging
 import resource
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -42,6 +51,7 @@ log = logging.getLogger("mockserver.edge")
 LOG_INTERVAL = 10.0  # seconds between two log lines of one repeated kind
 FD_RESERVE = 128  # descriptors kept free of client connections: callbacks, files, the listener
 HEAD_ENDS = (b"\r\n\r\n", b"\n\n")  # a request head ends with an empty line
+SOMAXCONN = Path("/proc/sys/net/core/somaxconn")  # Linux's cap on every listen() backlog
 # Log messages that come in floods when clients misbehave or descriptors run out.
 FLOODING = {
     "asyncio": ("socket.accept() out of system resource",),
@@ -56,7 +66,7 @@ class EdgeSettings:
     body_timeout: float = 30.0
     keepalive_timeout: float = 15.0
     max_connections: int = 1000
-    backlog: int = 128
+    backlog: int = 1024
 
     @classmethod
     def from_config(cls, server: dict[str, Any], **overrides: Any) -> EdgeSettings:
@@ -72,6 +82,42 @@ class EdgeSettings:
         if soft == resource.RLIM_INFINITY:
             return self.max_connections
         return max(1, min(self.max_connections, soft - FD_RESERVE))
+
+
+def somaxconn() -> int | None:
+    """The kernel's cap on a listen backlog (``net.core.somaxconn``); None where there is none to
+    read (not Linux, or /proc hidden)."""
+    try:
+        return int(SOMAXCONN.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def effective_backlog(backlog: int) -> int:
+    """The backlog ``listen(backlog)`` really gets: Linux silently lowers it to ``somaxconn``."""
+    cap = somaxconn()
+    return backlog if cap is None else min(backlog, cap)
+
+
+_warned_backlogs: set[tuple[int, int]] = set()  # (configured, cap) pairs already warned about
+
+
+def warn_if_capped(backlog: int) -> None:
+    """Log once per process (per configured value) when the kernel will cap ``backlog``: nothing
+    else would tell, and the symptom (connects that take one second more in a burst) looks like
+    a slow server."""
+    cap = somaxconn()
+    if cap is None or cap >= backlog or (backlog, cap) in _warned_backlogs:
+        return
+    _warned_backlogs.add((backlog, cap))
+    log.warning(
+        "server.backlog is %d but the kernel caps it at net.core.somaxconn = %d: beyond %d connects at once,"
+        " clients wait a second for a SYN retry (raise it: sysctl -w net.core.somaxconn=%d)",
+        backlog,
+        cap,
+        cap,
+        backlog,
+    )
 
 
 class OncePerInterval(logging.Filter):
@@ -138,13 +184,14 @@ class _Watched(asyncio.Protocol):
         self.started = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # No isinstance check: uvloop's transports do all a Transport does without subclassing
+        # it, and asserting it refused every connection under uvloop.
+        self.transport = cast(asyncio.Transport, transport)
         conns = self.connections
         if conns.open >= conns.cap:
             conns.refused += 1
             log.warning("connection refused: %d connections open (server.max_connections)", conns.open)
-            transport.abort()
+            self.transport.abort()
             return
         conns.open += 1
         conns.watched.add(self)
@@ -226,6 +273,7 @@ async def serve(
     """Listen on ``host:port`` with the edge's limits; raises ``OSError`` when it cannot (the
     runner is cleaned up then)."""
     quiet_floods()
+    warn_if_capped(settings.backlog)
     runner = web.AppRunner(
         app,
         access_log=None,
@@ -239,7 +287,7 @@ async def serve(
     assert factory is not None
     loop = asyncio.get_running_loop()
     try:
-        server = await loop.create_server(
+        server = await loop.create_server(  # asyncio and uvloop both pass backlog to listen()
             lambda: _Watched(factory(), connections),
             host,
             port,

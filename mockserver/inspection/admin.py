@@ -14,6 +14,7 @@ from aiohttp import web
 
 from mockserver.core.clock import BANGKOK, parse_duration, parse_instant
 from mockserver.core.store import CALLBACK_STATES, DELIVERED
+from mockserver.core.tuning import running_loop_name
 from mockserver.engine.delivery import MANUAL_STATES
 from mockserver.engine.namespaces import Namespaces
 from mockserver.engine.services import Services
@@ -94,6 +95,7 @@ def admin_app(
                 "callbacks": len(store.callbacks),
                 "otps": len(store.otps),
                 "dropped_messages": store.dropped_messages,
+                "loop": running_loop_name(),
             }
         )
 

@@ -22,6 +22,7 @@ async def _send(client, phone: str, text: str = "hello") -> str:
 async def test_health(client):
     health = await (await client.get("/_mock/health")).json()
     assert health["status"] == "ok" and health["seed"] == 1234 and health["messages"] == 0
+    assert health["loop"] == "asyncio"  # the loop serving it (pytest's): benchmarks compare it with the ceiling's
 
 
 async def test_health_reports_the_journal_against_its_cap(aiohttp_client, make_app):

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from mockserver.embed import MockServer
-from mockserver.http.edge import OncePerInterval
+from mockserver.http.edge import Connections, OncePerInterval, _Watched
 
 
 async def closed_within(reader: asyncio.StreamReader, seconds: float) -> float:
@@ -118,3 +118,39 @@ def test_a_flood_of_one_kind_logs_one_line_per_interval(caplog: pytest.LogCaptur
         assert flood.last["socket.accept() out of system resource"][1] == 999
     finally:
         logger.removeFilter(flood)
+
+
+class DuckTransport:
+    """A transport that is no ``asyncio.Transport`` subclass, as uvloop's are not."""
+
+    def __init__(self) -> None:
+        self.aborted = False
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return default
+
+
+class Recording(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.made: list[object] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.made.append(transport)
+
+
+async def test_a_transport_of_another_loop_is_served_and_capped() -> None:
+    """uvloop's transports implement asyncio's without subclassing it: the edge must take them
+    (an isinstance check once refused every connection of ``mockserver serve`` under uvloop)."""
+    connections = Connections(cap=1, header_timeout=10)
+    inner, first = Recording(), DuckTransport()
+    watched = _Watched(inner, connections)
+    watched.connection_made(first)  # type: ignore[arg-type]
+    assert inner.made == [first] and connections.open == 1 and not first.aborted
+    over, second = Recording(), DuckTransport()
+    _Watched(over, connections).connection_made(second)  # type: ignore[arg-type]
+    assert second.aborted and over.made == [] and connections.refused == 1  # over the cap
+    watched.connection_lost(None)
+    assert connections.open == 0
