@@ -107,7 +107,7 @@ async def main(args: argparse.Namespace) -> int:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]  # the public list of the sockets the runner serves
     callback_url = f"http://127.0.0.1:{port}/dr"
 
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
