@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mockserver.app import SERVICES, create_app  # noqa: E402
+from mockserver.contracts.openapi import fuzz_args  # noqa: E402
 
 # Demo credentials for the vendors whose every operation needs HTTP Basic (as in the contract test).
 AUTH = {
@@ -130,20 +131,7 @@ async def fuzz_mount(
         documented = documented_statuses(await r.json())
     har = workdir / f"{name}{mount.prefix.replace('/', '_')}.har"
     args = [
-        st,
-        "run",
-        f"{base}/_mock/openapi/{name}.json",
-        "--url",
-        f"{base}{mount.prefix}",
-        "-n",
-        str(examples),
-        "--seed",
-        str(seed),
-        "--workers",
-        "1",
-        "--generation-deterministic",
-        "--checks",
-        "not_a_server_error",
+        *fuzz_args(st, base, name, mount, examples=examples, seed=seed, checks="not_a_server_error"),
         "--continue-on-failure",
         "--request-timeout",
         "10",
@@ -151,8 +139,6 @@ async def fuzz_mount(
         "har",
         "--report-har-path",
         str(har),
-        "--include-path-regex",
-        "^(" + "|".join(re.escape(op.path) for op in mount.operations) + ")$",
     ]
     if name in AUTH:
         args += ["--auth", AUTH[name]]

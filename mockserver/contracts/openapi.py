@@ -162,3 +162,30 @@ def build(vendor: Vendor, base: str = "http://127.0.0.1:8080") -> dict[str, Any]
     if used_schemes:
         document["components"] = {"securitySchemes": used_schemes}
     return document
+
+
+def fuzz_args(
+    schemathesis: str, base: str, vendor: str, mount: Any, *, examples: int, seed: int, checks: str
+) -> list[str]:
+    """The ``schemathesis run`` command line that fuzzes one mount of ``vendor`` on the mock at
+    ``base`` from its own document (``/_mock/openapi/<vendor>.json``): deterministic (``seed``,
+    one worker), limited to the mount's own paths. The test suite and ``benchmarks/fuzz.py`` add
+    their reporting and credentials (``--auth``) to the same line."""
+    return [
+        schemathesis,
+        "run",
+        f"{base}/_mock/openapi/{vendor}.json",
+        "--url",
+        f"{base}{mount.prefix}",
+        "-n",
+        str(examples),
+        "--seed",
+        str(seed),
+        "--workers",
+        "1",
+        "--generation-deterministic",
+        "--checks",
+        checks,
+        "--include-path-regex",
+        "^(" + "|".join(re.escape(op.path) for op in mount.operations) + ")$",
+    ]

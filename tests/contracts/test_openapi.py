@@ -16,6 +16,7 @@ from openapi_spec_validator import validate
 from mockserver.app import SERVICES, create_app
 from mockserver.cli import main
 from mockserver.contracts import openapi
+from mockserver.contracts.openapi import fuzz_args
 
 VENDORS = create_app(scenarios=[])[SERVICES].vendors
 AUTH = {
@@ -106,24 +107,8 @@ async def test_schemathesis_finds_no_5xx_and_no_answer_outside_its_schema(tmp_pa
         failures = []
         for name, vendor in VENDORS.items():
             for mount in vendor.mounts():
-                args = [
-                    st,
-                    "run",
-                    f"{base}/_mock/openapi/{name}.json",
-                    "--url",
-                    f"{base}{mount.prefix}",
-                    "-n",
-                    "10",
-                    "--seed",
-                    "1",
-                    "--workers",
-                    "1",
-                    "--generation-deterministic",
-                    "--checks",
-                    "not_a_server_error,response_schema_conformance",
-                    "--include-path-regex",
-                    "^(" + "|".join(re.escape(op.path) for op in mount.operations) + ")$",
-                ]
+                checks = "not_a_server_error,response_schema_conformance"
+                args = fuzz_args(st, base, name, mount, examples=10, seed=1, checks=checks)
                 if name in AUTH:
                     args += ["--auth", AUTH[name]]
                 run = await asyncio.create_subprocess_exec(
