@@ -8,6 +8,7 @@ import sys
 
 from mockserver.app import SERVICES
 from mockserver.contracts.strict import HEADER
+from tests.smartsmsbulk.conftest import demo_account
 
 from .test_responses import TBS, smart
 
@@ -92,14 +93,7 @@ async def test_strict_per_vendor_and_per_account_in_the_config(aiohttp_client, m
         "vendors": {
             "smartsmsbulk": {
                 "accounts": [
-                    {
-                        "userId": 42,
-                        "partnerId": 21,
-                        "apiKey": "demo-smartsmsbulk-key-42",
-                        "senderIds": [25],
-                        "creditBalance": 10,
-                        "strict": True,
-                    },
+                    demo_account(creditBalance=10, strict=True),
                     {
                         "userId": 6,
                         "partnerId": 2,

@@ -24,6 +24,12 @@ OTP_ID = "20241226547ED26AAA"
 PHONE = "66852262236"
 
 
+def demo_account(**overrides: Any) -> dict[str, Any]:
+    """Demo account 42 as a config entry (its key, partner and sender), with ``overrides``
+    (``creditBalance``, ``callback_url``, ``strict``...): the account a test reconfigures."""
+    return {"userId": 42, "partnerId": PARTNERS[42], "apiKey": KEYS[42], "senderIds": [SENDERS[42]], **overrides}
+
+
 def sign(operation: str, body: dict[str, Any], user: int = 42, key: str | None = None) -> dict[str, Any]:
     body = dict(body)
     body["chksum"] = checksum(operation, body, key if key is not None else KEYS[user])

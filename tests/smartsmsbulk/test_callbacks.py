@@ -7,7 +7,7 @@ import re
 
 from mockserver.clients.smartsmsbulk import parse_delivery_callback
 from tests.conftest import services_of
-from tests.smartsmsbulk.conftest import SEND, post, sms
+from tests.smartsmsbulk.conftest import SEND, demo_account, post, sms
 
 
 async def test_callback_arrives_with_the_seed_body(client, receiver):
@@ -58,22 +58,7 @@ async def test_receiver_that_never_recovers_gives_up(client, receiver):
 
 
 async def test_account_default_callback_url(aiohttp_client, make_app, receiver):
-    config = {
-        "vendors": {
-            "smartsmsbulk": {
-                "accounts": [
-                    {
-                        "userId": 42,
-                        "partnerId": 21,
-                        "apiKey": "demo-smartsmsbulk-key-42",
-                        "senderIds": [25],
-                        "creditBalance": 10,
-                        "callback_url": receiver.url,
-                    }
-                ]
-            }
-        }
-    }
+    config = {"vendors": {"smartsmsbulk": {"accounts": [demo_account(creditBalance=10, callback_url=receiver.url)]}}}
     client = await aiohttp_client(make_app(config))
     ref = (await post(client, SEND, sms()))[1]["refId"]
     (received,) = await receiver.wait_for(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.conftest import services_of
-from tests.smartsmsbulk.conftest import BALANCE, OTP_ID, OTP_SEND, OTP_VERIFY, PHONE, balance, otp, post
+from tests.smartsmsbulk.conftest import BALANCE, OTP_ID, OTP_SEND, OTP_VERIFY, PHONE, balance, demo_account, otp, post
 
 
 async def _latest(client, phone=PHONE):
@@ -68,15 +68,7 @@ async def test_company_code_config_uses_the_partners_codes(aiohttp_client, make_
     config = {
         "vendors": {
             "smartsmsbulk": {
-                "accounts": [
-                    {
-                        "userId": 42,
-                        "partnerId": 21,
-                        "apiKey": "demo-smartsmsbulk-key-42",
-                        "senderIds": [25],
-                        "creditBalance": 10,
-                    }
-                ],
+                "accounts": [demo_account(creditBalance=10)],
                 "otp_configs": [{"otpId": "COMPANY1", "userId": 42, "type": "company", "prefix": "ACME"}],
             }
         }

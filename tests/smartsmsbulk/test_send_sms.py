@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.conftest import services_of
-from tests.smartsmsbulk.conftest import BALANCE, SEND, balance, post, sign, sms
+from tests.smartsmsbulk.conftest import BALANCE, SEND, balance, demo_account, post, sign, sms
 
 REF_ID = re.compile(r"^\d{12}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -69,21 +69,7 @@ async def test_credits_are_deducted_per_part(client, text, parts):
 
 
 async def test_insufficient_credit_sends_nothing(aiohttp_client, make_app):
-    config = {
-        "vendors": {
-            "smartsmsbulk": {
-                "accounts": [
-                    {
-                        "userId": 42,
-                        "partnerId": 21,
-                        "apiKey": "demo-smartsmsbulk-key-42",
-                        "senderIds": [25],
-                        "creditBalance": 1,
-                    }
-                ]
-            }
-        }
-    }
+    config = {"vendors": {"smartsmsbulk": {"accounts": [demo_account(creditBalance=1)]}}}
     client = await aiohttp_client(make_app(config))
     _, answer, _ = await post(client, SEND, sms(message="ก" * 71))
     assert answer == {"status": "ERR", "detail": "Insufficient credit balance", "refId": None}
