@@ -21,7 +21,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -811,9 +811,10 @@ def _contract(args: argparse.Namespace) -> int:
 
 
 # -- export, import ------------------------------------------------------------------------------------
-def _world(args: argparse.Namespace, namespace: str | None):
-    """(the held data dir, the world's path) of an export or import; exit 2 when the dir is
-    missing or held by a running server."""
+@contextlib.contextmanager
+def _world(args: argparse.Namespace, namespace: str | None) -> Iterator[tuple[Any, Path]]:
+    """(the held data dir, the world's path) of an export or import, the dir held for the
+    ``with`` block; exit 2 when the dir is missing, DataDirError when a running server holds it."""
     from mockserver.core.datadir import DEFAULT_WORLD, DataDir
 
     data_dir = args.data_dir or os.environ.get("MOCKSERVER_DATA_DIR")
@@ -824,7 +825,10 @@ def _world(args: argparse.Namespace, namespace: str | None):
         print(f"mockserver: data dir {data_dir}: no such directory", file=sys.stderr)
         raise SystemExit(EXIT_INVALID)
     held = DataDir.acquire(data_dir)
-    return held, held.world(namespace or DEFAULT_WORLD)
+    try:
+        yield held, held.world(namespace or DEFAULT_WORLD)
+    finally:
+        held.close()
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -832,8 +836,7 @@ def _export(args: argparse.Namespace) -> int:
     from mockserver.engine.persistence import export_lines
 
     try:
-        held, path = _world(args, args.namespace)
-        try:
+        with _world(args, args.namespace) as (held, path):
             if not path.is_file():
                 saved = ", ".join(held.worlds()) or "none"
                 print(f"mockserver: {path}: no such world (saved: {saved})", file=sys.stderr)
@@ -846,8 +849,6 @@ def _export(args: argparse.Namespace) -> int:
                 with open(args.file, "w", encoding="utf-8") as out:
                     for line in lines:
                         out.write(line + "\n")
-        finally:
-            held.close()
     except DataDirError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -869,11 +870,8 @@ def _import(args: argparse.Namespace) -> int:
     lines = text.splitlines()
     try:
         header, _ = check_lines(lines)  # before the dir is touched: a bad file creates nothing
-        held, path = _world(args, args.namespace or header.get("namespace"))
-        try:
+        with _world(args, args.namespace or header.get("namespace")) as (_, path):
             import_lines(path, lines)
-        finally:
-            held.close()
     except ImportRefused as exc:
         print(f"mockserver: {args.file}: {exc}; nothing was imported", file=sys.stderr)
         return EXIT_INVALID
