@@ -57,6 +57,7 @@ def build_world(
         vendor = vendor_class(services, config.vendor(vendor_class.name))
         services.vendors[vendor.name] = vendor
         services.delivery.listeners[vendor.name] = vendor.on_status
+        services.delivery.acts_on[vendor.name] = vendor.reports_on
     from mockserver.contracts.strict import build as build_strict
 
     services.contracts = build_strict(config, services.vendors, everything=strict, clock=services.clock)

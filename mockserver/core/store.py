@@ -107,30 +107,174 @@ class RequestRecord:
         self.answer_body = body
 
 
-@dataclass(slots=True)
+# What :class:`Message` takes, in order (a saved world rebuilds messages from these).
+MESSAGE_FIELDS = (
+    "id", "vendor", "operation", "account", "recipient", "text", "sender", "encoding", "parts", "credits",
+    "created_at", "status", "timeline", "callback_url", "callback_method", "callbacks", "fields", "final",
+    "request", "seq",
+)  # fmt: skip
+_NO_VALUES: dict[str, Any] = {}  # what an absent ``fields``/``final`` reads as in ``to_dict``
+
+
 class Message:
-    id: str  # the vendor's own message id (refId, message_id, messageId, MessageId, request_id)
-    vendor: str
-    operation: str
-    account: str
-    recipient: str
-    text: str
-    sender: str | None
-    encoding: str
-    parts: int
-    credits: float
-    created_at: float
-    status: str = ACCEPTED
-    # Tuples, not lists: the journal holds up to ``journal_size`` messages, and the cyclic GC
-    # stops walking a tuple of strings and numbers once it has seen it (a list it walks forever).
-    timeline: tuple[tuple[str, float], ...] = ()
-    callback_url: str | None = None
-    callback_method: str | None = None
-    callbacks: tuple[str, ...] = ()  # ids of the delivery reports sent about it
-    fields: dict[str, Any] = field(default_factory=dict)  # vendor-specific values
-    final: dict[str, Any] = field(default_factory=dict)  # vendor detail of the final state
-    request: RequestRecord | None = None
-    seq: int = 0
+    """One accepted message: what was sent, and where its lifecycle has got to.
+
+    Kept compact because the journal holds up to ``journal_size`` of them (100,000 by default):
+    slots, no per-message dict until somebody writes ``fields`` or ``final`` (both are created on
+    first access), and no timeline tuples for a message whose lifecycle is *planned*.
+
+    A planned message (:meth:`plan`, the lazy lifecycle of
+    :class:`~mockserver.engine.delivery.Delivery`) has its ``sent`` and final steps as two
+    instants and a state; its ``status`` and ``timeline`` are read off the clock, so nothing is
+    scheduled and nothing runs when the steps come due. Only messages whose steps have no side
+    effects are planned (no delivery report, nobody watching the journal): the same answers, for
+    a fraction of the work. :meth:`settle` turns the steps that are due into stamps and ends the
+    plan, handing back those still to come (a person finishing it by hand, an inbox opening).
+    Otherwise ``status`` and ``timeline`` are what :meth:`stamp` wrote.
+    """
+
+    __slots__ = (
+        "_clock", "_fields", "_final", "_final_after", "_outcome", "_sent_after", "_status", "_timeline",
+        "account", "callback_method", "callback_url", "callbacks", "created_at", "credits", "encoding", "id",
+        "operation", "parts", "recipient", "request", "sender", "seq", "text", "vendor",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        id: str,  # the vendor's own message id (refId, message_id, messageId, MessageId, request_id)
+        vendor: str,
+        operation: str,
+        account: str,
+        recipient: str,
+        text: str,
+        sender: str | None,
+        encoding: str,
+        parts: int,
+        credits: float,
+        created_at: float,
+        status: str = ACCEPTED,
+        # Tuples, not lists: the cyclic GC stops walking a tuple of strings and numbers once it
+        # has seen it (a list it walks forever). Empty: the one stamp ``(status, created_at)``.
+        timeline: tuple[tuple[str, float], ...] = (),
+        callback_url: str | None = None,
+        callback_method: str | None = None,
+        callbacks: tuple[str, ...] = (),  # ids of the delivery reports sent about it
+        fields: dict[str, Any] | None = None,  # vendor-specific values
+        final: dict[str, Any] | None = None,  # vendor detail of the final state
+        request: RequestRecord | None = None,
+        seq: int = 0,
+    ) -> None:
+        self.id = id
+        self.vendor = vendor
+        self.operation = operation
+        self.account = account
+        self.recipient = recipient
+        self.text = text
+        self.sender = sender
+        self.encoding = encoding
+        self.parts = parts
+        self.credits = credits
+        self.created_at = created_at
+        self._status = status
+        self._timeline = timeline
+        self.callback_url = callback_url
+        self.callback_method = callback_method
+        self.callbacks = callbacks
+        self._fields = fields or None
+        self._final = final or None
+        self.request = request
+        self.seq = seq
+        # The plan (see :meth:`plan`): the clock it reads (None: not planned) and its steps as
+        # seconds after ``created_at``, the float objects of the delivery timings, which every
+        # planned message shares (two instants would be two new floats per message).
+        self._clock: Any = None
+        self._sent_after = 0.0
+        self._final_after: float | None = None
+        self._outcome = ""
+
+    def __repr__(self) -> str:
+        return f"Message(id={self.id!r}, vendor={self.vendor!r}, recipient={self.recipient!r}, status={self.status!r})"
+
+    # -- vendor values, created when first used ----------------------------------------------------
+    @property
+    def fields(self) -> dict[str, Any]:
+        values = self._fields
+        if values is None:
+            values = self._fields = {}
+        return values
+
+    @fields.setter
+    def fields(self, values: dict[str, Any]) -> None:
+        self._fields = values
+
+    @property
+    def final(self) -> dict[str, Any]:
+        values = self._final
+        if values is None:
+            values = self._final = {}
+        return values
+
+    @final.setter
+    def final(self, values: dict[str, Any]) -> None:
+        self._final = values
+
+    # -- the lifecycle -------------------------------------------------------------------------------
+    def plan(self, clock: Any, sent_after: float, final_after: float | None, outcome: str) -> None:
+        """Let the clock (anything with ``now()``) take the message to ``sent`` ``sent_after``
+        seconds after ``created_at`` and to ``outcome`` ``final_after`` seconds after it (None:
+        it stays ``sent``), with nothing scheduled."""
+        self._clock, self._sent_after, self._final_after, self._outcome = clock, sent_after, final_after, outcome
+
+    @property
+    def planned(self) -> bool:
+        return self._clock is not None
+
+    def _steps(self) -> tuple[tuple[float, str], ...]:
+        """The planned steps as ``(when, status)``, in order."""
+        begin, final_after = self.created_at, self._final_after
+        sent = (begin + self._sent_after, SENT)
+        return (sent,) if final_after is None else (sent, (begin + final_after, self._outcome))
+
+    def _due(self, now: float) -> tuple[tuple[str, float], ...]:
+        """The planned steps that are due at ``now``, in order, as timeline stamps."""
+        return tuple((status, when) for when, status in self._steps() if now >= when)
+
+    @property
+    def status(self) -> str:
+        clock = self._clock
+        if clock is None:
+            return self._status
+        # The same sums as the steps' instants (``_steps``), so that status and timeline agree
+        # at the very instant a step is due.
+        now, begin, final_after = clock.now(), self.created_at, self._final_after
+        if final_after is not None and now >= begin + final_after:
+            return self._outcome
+        return SENT if now >= begin + self._sent_after else self._status
+
+    @property
+    def timeline(self) -> tuple[tuple[str, float], ...]:
+        stamps = self._timeline or ((self._status, self.created_at),)
+        clock = self._clock
+        return stamps if clock is None else stamps + self._due(clock.now())
+
+    def stamp(self, status: str, at: float) -> None:
+        """Record a step the lifecycle took (a message that is not planned)."""
+        self._timeline = (*self.timeline, (status, at))
+        self._status = status
+
+    def settle(self) -> tuple[tuple[float, str], ...]:
+        """End the plan: the steps due by now become stamps, and those still to come are
+        returned as ``(when, status)`` for the caller to schedule (nothing when not planned)."""
+        clock = self._clock
+        if clock is None:
+            return ()
+        now = clock.now()
+        due = self._due(now)
+        if due:
+            self._timeline = (self._timeline or ((self._status, self.created_at),)) + due
+            self._status = due[-1][0]
+        self._clock = None
+        return self._steps()[len(due) :]
 
     def to_dict(self, *, full: bool = False) -> dict[str, Any]:
         data = {
@@ -151,8 +295,8 @@ class Message:
             "callback_url": self.callback_url,
             "callback_method": self.callback_method,
             "callbacks": list(self.callbacks),
-            "fields": self.fields,
-            "final": self.final,
+            "fields": self._fields or dict(_NO_VALUES),
+            "final": self._final or dict(_NO_VALUES),
         }
         if full and self.request is not None:
             r = self.request
@@ -352,6 +496,18 @@ class Store:
         # Called as ``listener(kind, obj)`` on each change (kinds above); nothing is done, not
         # even building an event, while the list is empty. Listeners must be quick and not raise.
         self.listeners: list[Listener] = []
+        # Called when a listener is added (:meth:`add_listener`): the delivery lifecycle then
+        # schedules the steps it had only planned, so that the listener hears them.
+        self.on_listen: Callable[[], Any] | None = None
+
+    def add_listener(self, listener: Listener) -> None:
+        self.listeners.append(listener)
+        if self.on_listen is not None:
+            self.on_listen()
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self.listeners:
+            self.listeners.remove(listener)
 
     def emit(self, kind: str, obj: Any) -> None:
         """Tell the listeners that ``obj`` changed (also for changes made outside the store,
@@ -391,8 +547,6 @@ class Store:
     def add_message(self, message: Message) -> Message:
         self._seq += 1
         message.seq = self._seq
-        if not message.timeline:
-            message.timeline = ((message.status, message.created_at),)
         self.messages[message.id] = message
         if len(self.messages) > self.journal_size:
             self.messages.popitem(last=False)
@@ -450,8 +604,7 @@ class Store:
         return _newest(self.messages, since, limit, checks)
 
     def set_status(self, message: Message, status: str, at: float) -> None:
-        message.status = status
-        message.timeline += ((status, at),)
+        message.stamp(status, at)
         # A message no longer journaled (deleted, or dropped by the bound) still runs its
         # lifecycle, but the inbox must not get it back as a row it cannot open.
         if self.listeners and self.messages.get(message.id) is message:

@@ -68,6 +68,10 @@ class Delivery:
         self.scenarios = scenarios
         self.timings = timings
         self.listeners: dict[str, Callable[[Message], None]] = {}
+        # Per vendor: whether it acts on a message's steps (``Vendor.reports_on``); a message
+        # nothing acts on is planned, not scheduled (see :meth:`track`).
+        self.acts_on: dict[str, Callable[[Message], bool]] = {}
+        store.on_listen = self.settle_all
         self._sent, self._delivered, self._finished = self._sent_step, self._delivered_step, self._finished_step
         # Told each message's scheduled steps, ``(when, status)`` pairs, when set: the clock's
         # timers are closures on this process, so a saved world keeps the plan to resume it
@@ -75,10 +79,14 @@ class Delivery:
         self.planned: Callable[[Message, tuple[tuple[float, str], ...]], None] | None = None
 
     def track(self, message: Message, *, start_at: float | None = None) -> None:
-        """Schedule ``message``'s way to its final state.
+        """Plan ``message``'s way to its final state.
 
         ``start_at`` is a scheduled send time (ThaiBulkSMS ``scheduled_delivery``, FPT campaigns):
         the message waits in ``scheduled`` until then.
+
+        A message whose steps nobody acts on (:meth:`quiet`) is only *planned*
+        (:meth:`Message.plan`): its state is read off the clock, nothing goes on the clock's heap
+        and nothing runs when the steps are due. Every other message's steps are scheduled.
         """
         plan = self.scenarios.delivery_for(message)
         final = plan.status if plan is not None else DELIVERED
@@ -86,34 +94,62 @@ class Delivery:
         if plan is not None and plan.code is not None:
             message.final["code"] = str(plan.code)
         begin = message.created_at
-        if start_at is not None and start_at > begin:
+        scheduled = start_at is not None and start_at > begin
+        if scheduled:
+            assert start_at is not None
             self._move(message, SCHEDULED)
             begin = start_at
             message.fields.setdefault("scheduled_at", start_at)
         sent_after = min(self.timings.sent_after, final_after)
-        schedule = self.clock.schedule
-        schedule(begin + sent_after, self._sent, message)
-        if final == DELIVERED:
-            schedule(begin + final_after, self._delivered, message)
-        elif final != PENDING:
-            schedule(begin + final_after, self._finished, (message, final))
-        else:
+        if final == PENDING:
             message.final["pending"] = True
+        if not scheduled and self.quiet(message):
+            message.plan(self.clock, sent_after, None if final == PENDING else final_after, final)
+            return
+        sent_at = begin + sent_after
+        final_at = None if final == PENDING else begin + final_after
+        steps = ((sent_at, SENT),) if final_at is None else ((sent_at, SENT), (final_at, final))
+        self._schedule(message, steps)
         if self.planned is not None:
-            steps = ((begin + sent_after, SENT),)
-            self.planned(message, steps if final == PENDING else (*steps, (begin + final_after, final)))
+            self.planned(message, steps)
+
+    def quiet(self, message: Message) -> bool:
+        """Whether nothing acts on ``message``'s steps as they come: its vendor sends no report
+        about it (:attr:`acts_on`), nobody listens to the journal's changes (the web inbox, a
+        data dir) and no saved world wants its plan. A vendor that has not said acts on all."""
+        acts_on = self.acts_on.get(message.vendor)
+        return acts_on is not None and not acts_on(message) and not self.store.listeners and self.planned is None
+
+    def settle_all(self) -> int:
+        """Schedule the steps still to come of every planned message in the journal (someone
+        started listening to its changes: they must hear them); returns how many there were."""
+        settled = 0
+        for message in self.store.messages.values():
+            if message.planned:
+                self._settle(message)
+                settled += 1
+        return settled
+
+    def _settle(self, message: Message) -> None:
+        steps = message.settle()
+        if steps:
+            self._schedule(message, steps)
+
+    def _schedule(self, message: Message, steps: tuple[tuple[float, str], ...]) -> None:
+        schedule = self.clock.schedule
+        for when, status in steps:
+            if status == SENT:
+                schedule(when, self._sent, message)
+            elif status == DELIVERED:
+                schedule(when, self._delivered, message)
+            else:  # the other final states take (message, status)
+                schedule(when, self._finished, (message, status))
 
     def resume(self, message: Message, steps: tuple[tuple[float, str], ...]) -> None:
         """Schedule again the steps :attr:`planned` was told (a restored world): steps already
         taken are ignored when they come, as on a live server; steps overdue fire at once, in
         order, stamped at their own instants."""
-        single = {SENT: self._sent, DELIVERED: self._delivered}  # the other final states take (message, status)
-        for when, status in steps:
-            step = single.get(status)
-            if step is not None:
-                self.clock.schedule(when, step, message)
-            else:
-                self.clock.schedule(when, self._finished, (message, status))
+        self._schedule(message, steps)
 
     def finish_now(self, message: Message, status: str, code: str | None = None) -> None:
         """Move ``message`` to ``status`` at once (``POST /_mock/messages/{id}/deliver``).
@@ -124,6 +160,7 @@ class Delivery:
         """
         if status not in MANUAL_STATES:
             raise ValueError(f"status must be one of {sorted(MANUAL_STATES)}")
+        self._settle(message)
         if code is not None:
             message.final["code"] = code
         if status == PENDING:
@@ -137,6 +174,7 @@ class Delivery:
 
     def cancel(self, message: Message, status: str) -> None:
         """A cancelled message (FPT cancel-ads) stops here; later timers leave it alone."""
+        self._settle(message)
         message.final["cancelled"] = True
         self._move(message, status, force=True)
 

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import itertools
 import json
 import logging
@@ -60,6 +59,7 @@ from mockserver.core.store import (
     FINAL_STATES,
     INBOUND_CHANGED,
     MESSAGE_ADDED,
+    MESSAGE_FIELDS,
     MESSAGE_STATUS,
     OTP_ADDED,
     RESET,
@@ -119,7 +119,7 @@ dumps = json.JSONEncoder(separators=(",", ":"), default=_default, check_circular
 # What a message's lifecycle changes (rewritten as it moves on), and what never changes after it
 # was accepted (written once, with the steps its lifecycle scheduled).
 _PROGRESS_FIELDS = ("status", "timeline", "final", "callbacks", "fields")
-_MESSAGE_FIELDS = tuple(f.name for f in fields(Message) if f.name not in ("request", *_PROGRESS_FIELDS))
+_MESSAGE_FIELDS = tuple(name for name in MESSAGE_FIELDS if name not in ("request", *_PROGRESS_FIELDS))
 _REQUEST_FIELDS = tuple(f.name for f in fields(RequestLog))
 _CALLBACK_FIELDS = tuple(f.name for f in fields(CallbackRecord) if f.name not in ("body", "attempts"))
 
@@ -394,7 +394,7 @@ class Persistence:
     def start_now(self) -> None:
         """:meth:`start` from synchronous code on the running loop (a namespace created mid-request)."""
         services = self.services
-        services.store.listeners.append(self._on_change)
+        services.store.add_listener(self._on_change)
         services.delivery.planned = self._planned
         self._writer.start()
         self._loop = asyncio.get_running_loop()
@@ -420,8 +420,7 @@ class Persistence:
         if self._handle is not None:
             self._handle.cancel()
         services = self.services
-        with contextlib.suppress(ValueError):
-            services.store.listeners.remove(self._on_change)
+        services.store.remove_listener(self._on_change)
         services.delivery.planned = None
         self.flush()
         self._writer.batches.put(None)

@@ -400,6 +400,13 @@ class Vendor:
     def on_status(self, message: Message) -> None:
         """Called by the delivery lifecycle when a message reaches a new state."""
 
+    def reports_on(self, message: Message) -> bool:
+        """Whether :meth:`on_status` does anything for ``message`` (sends a delivery report, say).
+        A message it does nothing for has its lifecycle only planned, read off the clock, with
+        nothing scheduled (``Delivery.track``). The default: reports go to a callback URL, so a
+        message without one has none. A vendor whose ``on_status`` acts otherwise overrides it."""
+        return message.callback_url is not None
+
     def describe(self) -> dict[str, Any]:
         """Demo credentials and such, for the CLI banner, README and UI."""
         return {}

@@ -111,14 +111,14 @@ class EventHub:
     def open(self) -> _Stream:
         stream = _Stream()
         if not self.streams:
-            self.services.store.listeners.append(self._on_change)
+            self.services.store.add_listener(self._on_change)
         self.streams.add(stream)
         return stream
 
     def close(self, stream: _Stream) -> None:
         self.streams.discard(stream)
-        if not self.streams and self._on_change in self.services.store.listeners:
-            self.services.store.listeners.remove(self._on_change)
+        if not self.streams:
+            self.services.store.remove_listener(self._on_change)
 
     def shutdown(self) -> None:
         for stream in self.streams:

@@ -212,6 +212,11 @@ class Ants(Vendor):
             return
         reports.on_status(self, message)
 
+    def reports_on(self, message: Message) -> bool:
+        """A 2-way reply SMS that fails sends the failed-transaction callback (twoway.py), with no
+        ``callback_url`` of its own: its steps are acted on too."""
+        return message.callback_url is not None or message.operation == twoway.REPLY_OPERATION
+
     inbound = twoway.plan  # SMS 2-Way Interactive: POST /_mock/inbound (see twoway.py)
 
     def _first_account(self):
