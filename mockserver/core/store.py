@@ -484,7 +484,12 @@ class RequestLog:
 class Store:
     def __init__(self, journal_size: int = 100_000) -> None:
         self.journal_size = journal_size
-        self.messages: OrderedDict[str, Message] = OrderedDict()
+        # A plain dict (about half the memory of an OrderedDict per entry) with the arrival order
+        # beside it: dropping the oldest from the front of a dict would rescan the slots its
+        # earlier deletions left, on every message. ``_order`` may still hold messages deleted
+        # by hand (skipped when they come up, compacted when they pile up).
+        self.messages: dict[str, Message] = {}
+        self._order: deque[Message] = deque()
         self.otps: dict[tuple[str, str], OtpRecord] = {}  # (vendor, phone) -> latest OTP
         self.callbacks: OrderedDict[str, CallbackRecord] = OrderedDict()
         self.requests: deque[RequestLog] = deque(maxlen=journal_size)
@@ -517,6 +522,7 @@ class Store:
 
     def clear(self) -> None:
         self.messages.clear()
+        self._order.clear()
         self.otps.clear()
         self.callbacks.clear()
         self.requests.clear()
@@ -548,12 +554,37 @@ class Store:
         self._seq += 1
         message.seq = self._seq
         self.messages[message.id] = message
+        self._order.append(message)
         if len(self.messages) > self.journal_size:
-            self.messages.popitem(last=False)
+            self._drop_oldest()
             self.dropped_messages += 1
         if self.listeners:
             self.emit(MESSAGE_ADDED, message)
         return message
+
+    def restore_message(self, message: Message) -> None:
+        """Put back a message of a saved world (in arrival order, its ``seq`` kept, no event);
+        past ``journal_size`` (a smaller cap than last time) the oldest go."""
+        self.messages[message.id] = message
+        self._order.append(message)
+        while len(self.messages) > self.journal_size:
+            self._drop_oldest()
+
+    def oldest_message(self) -> Message | None:
+        """The first message of the journal in arrival order (None when it is empty)."""
+        order, messages = self._order, self.messages
+        while order:
+            first = order[0]
+            if messages.get(first.id) is first:
+                return first
+            order.popleft()  # deleted by hand, or replaced by a message of the same id
+        return None
+
+    def _drop_oldest(self) -> None:
+        oldest = self.oldest_message()
+        if oldest is not None:
+            self._order.popleft()
+            del self.messages[oldest.id]
 
     @property
     def last_seq(self) -> int:
@@ -576,6 +607,8 @@ class Store:
         for a message the bound dropped.
         """
         message = self.messages.pop(message_id, None)
+        if len(self._order) > 2 * len(self.messages) + 1024:  # many deleted by hand: forget them
+            self._order = deque(self.messages.values())
         if message is not None and self.listeners:
             self.emit(MESSAGE_DELETED, message)
         return message

@@ -343,7 +343,7 @@ class Persistence:
             for body, progress, data in self.conn.execute("SELECT body, progress, data FROM messages ORDER BY seq"):
                 message, steps = message_from(json.loads(data), json.loads(progress))
                 message.request = bodies.get(body) if body is not None else None
-                store.messages[message.id] = message
+                store.restore_message(message)
                 if steps and message.status not in FINAL_STATES and not message.final.get("cancelled"):
                     resume.append((message, steps))
             for data in rows["requests"]:
@@ -356,9 +356,8 @@ class Persistence:
             for data in rows["inbound"]:
                 inbound = inbound_from(data)
                 store.inbound[inbound.id] = inbound
-            for journal in (store.messages, store.inbound):  # a smaller --journal-size than last time
-                while len(journal) > store.journal_size:
-                    journal.popitem(last=False)
+            while len(store.inbound) > store.journal_size:  # a smaller --journal-size than last time
+                store.inbound.popitem(last=False)
             store.set_counters(meta.get("store", {}))
             self._requests_seen = store.requests_seen
             self._otp_n = self.conn.execute("SELECT coalesce(max(n), 0) FROM otps").fetchone()[0]
@@ -578,8 +577,9 @@ class Persistence:
         self._unanswered = waiting
         batch: list[Op] = [(_UPSERT["bodies"], bodies), (_UPSERT["messages"], added)]
         batch.append(("UPDATE messages SET progress = ? WHERE id = ?", changed))
-        if store.messages:
-            oldest = next(iter(store.messages.values())).seq
+        first = store.oldest_message()
+        if first is not None:
+            oldest = first.seq
             batch.append(("DELETE FROM messages WHERE seq < ?", [(oldest,)]))
             batch.append(("DELETE FROM bodies WHERE last < ?", [(oldest,)]))
         return [op for op in batch if op[1]]
