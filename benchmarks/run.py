@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import platform
 import re
@@ -283,7 +284,7 @@ def drive(base: str, work: Workload, connections: int, seconds: float) -> dict[s
                 }
             )
             out = subprocess.run(
-                [*pinned(LOAD_CPU), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+                [*pinned(LOAD_CPU), "wrk", "-t1", f"-c{connections}", f"-d{max(1, math.ceil(seconds))}s", "--timeout", "10s",
                  "-s", str(script), base],
                 capture_output=True, text=True, check=True,
             ).stdout  # fmt: skip
