@@ -22,7 +22,7 @@ from mockserver.engine.persistence import attach
 from mockserver.engine.services import Services
 from mockserver.http import unmapped
 from mockserver.http.namespaced import World, header_selector, mount_namespaced
-from mockserver.http.routing import mount_vendor
+from mockserver.http.routing import RealHosts, mount_vendor
 from mockserver.http.vendor import Vendor
 
 SERVICES = web.AppKey("services", Services[Vendor])  # the default namespace's
@@ -160,13 +160,14 @@ def create_app(
         forget=forget,
     )
 
-    app = web.Application(client_max_size=config.max_body_bytes)
+    real_hosts = RealHosts()
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[real_hosts.middleware])
     app[SERVICES] = services
     app[NAMESPACES] = namespaces
     app[LISTENING] = listening
     select = header_selector(namespaces)
     for vendor in services.vendors.values():
-        mount_vendor(app, vendor, config.max_body_bytes, select)
+        mount_vendor(app, vendor, real_hosts, select)
 
     from mockserver.inspection.admin import admin_app
     from mockserver.inspection.namespaces import namespaced_admin_app

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
 ErrorRenderer = Callable[["Call | None", ErrorRow, str, Mapping[str, Any]], web.StreamResponse]
 
+# The path's variables of a request served at a vendor's real host: that router is not the
+# application's, so ``request.match_info`` does not hold them (see :attr:`Call.params`).
+PATH_PARAMS = web.RequestKey("mockserver.path_params", dict)
+
 JSON_TYPES = ("application/json",)
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -234,6 +238,11 @@ class Call:
             req = self.request
             record = self._record = RequestRecord(req.method, req.path_qs, header_block(req.raw_headers), raw)
         return record
+
+    @property
+    def params(self) -> Mapping[str, str]:
+        """The variables of the operation's path (``/{code}``), wherever it was served."""
+        return self.request.get(PATH_PARAMS) or self.request.match_info
 
     @property
     def record_made(self) -> RequestRecord | None:

@@ -71,3 +71,15 @@ async def test_a_served_request_leaves_no_reference_cycle_behind(client):
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+async def test_a_real_host_owns_every_path_and_its_port_counts_only_when_registered(client):
+    # /_mock/ at a real host name is the vendor's own 404, not the admin API.
+    resp = await client.get("/_mock/messages", headers={"Host": "services.smartsmsbulk.com"})
+    assert resp.status == 404 and await resp.json() == {"status": "ERR", "detail": "Not found"}
+    # Voice OTP's real host is registered with its port: without it, the host is nobody's.
+    # (It reaches /_mock/, whose guard refuses a Host that is not this machine's: JSON 403.)
+    resp = await client.get("/_mock/health", headers={"Host": "210.211.108.20"})
+    assert resp.status == 403 and "error" in await resp.json()
+    resp = await client.get("/_mock/health", headers={"Host": "210.211.108.20:8080"})
+    assert resp.status == 404

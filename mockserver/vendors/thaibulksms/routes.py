@@ -168,7 +168,7 @@ class Handlers(VendorHandlers):
 
     async def short_link(self, call: Call) -> web.Response:
         await call.consult()  # a public link: no caller to authenticate, but scenarios still apply
-        url = self.model.short_links.get(call.request.match_info["code"])
+        url = self.model.short_links.get(call.params["code"])
         if url is None:
             raise VendorError("ERROR_NOT_FOUND")
         return web.Response(status=302, headers={"Location": url})
