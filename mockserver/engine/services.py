@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from mockserver.core.clock import Clock
 from mockserver.core.config import Config
 from mockserver.core.randomness import Randomness
-from mockserver.core.store import Message, Store
+from mockserver.core.store import Message, RequestRecord, Store
 from mockserver.core.textparts import count_parts
 from mockserver.engine.callbacks import CallbackSettings, Dispatcher
 from mockserver.engine.delivery import Delivery, DeliveryTimings
@@ -61,40 +61,49 @@ class Services(Generic[V]):
     def accept_message(
         self,
         *,
+        id: str,
+        vendor: str,
+        operation: str,
+        account: str,
+        recipient: str,
         text: str,
+        sender: str | None,
+        fields: dict[str, Any] | None = None,
+        request: RequestRecord | None = None,
         start_at: float | None = None,
         encoding: str | None = None,
         parts: int | None = None,
         credits: float | None = None,
         callback_url: str | None = None,
         callback_method: str | None = None,
-        **values: Any,
     ) -> Message:
         """Journal one accepted message and start its delivery lifecycle: the step every vendor
         shares. ``encoding``/``parts`` default to the text's SMS parts, ``credits`` to the parts;
-        ``values`` are the remaining :class:`Message` fields (id, vendor, operation, account,
-        recipient, sender, fields, request). ``start_at`` is a scheduled send time. Reports to
-        ``callback_url`` go by POST unless the vendor says ``callback_method``."""
+        the rest are the :class:`Message`'s fields. ``start_at`` is a scheduled send time.
+        Reports to ``callback_url`` go by POST unless the vendor says ``callback_method``.
+        Named parameters, not ``**values``: this runs for every message a load test sends."""
         if encoding is None or parts is None:
             info = count_parts(text)
             encoding, parts = encoding or info.encoding, parts or info.parts
         # A journal of 100,000 messages names a handful of accounts and senders: one string each.
-        for name in ("account", "sender"):
-            value = values.get(name)
-            if type(value) is str:
-                values[name] = intern(value)
-        message = self.store.add_message(
-            Message(
-                text=text,
-                encoding=encoding,
-                parts=parts,
-                credits=parts if credits is None else credits,
-                created_at=self.clock.now(),
-                callback_url=callback_url,
-                callback_method=(callback_method or "POST") if callback_url else None,
-                **values,
-            )
+        message = Message(
+            id,
+            vendor,
+            operation,
+            intern(account) if type(account) is str else account,
+            recipient,
+            text,
+            intern(sender) if type(sender) is str else sender,
+            encoding,
+            parts,
+            parts if credits is None else credits,
+            self.clock.now(),
+            callback_url=callback_url,
+            callback_method=(callback_method or "POST") if callback_url else None,
+            fields=fields,
+            request=request,
         )
+        self.store.add_message(message)
         self.delivery.track(message, start_at=start_at)
         return message
 
