@@ -217,8 +217,11 @@ class Call:
         gets the vendor's bad-body error and its connection is closed after the answer."""
         if self._raw is None:
             try:
-                async with asyncio.timeout(self.vendor.body_timeout):
+                if self.request.content.is_eof():  # the whole body is in: read() cannot wait, no deadline needed
                     self._raw = await self.request.read()
+                else:
+                    async with asyncio.timeout(self.vendor.body_timeout):
+                        self._raw = await self.request.read()
             except web.HTTPRequestEntityTooLarge:
                 raise VendorError(self.vendor.generic_errors[E.TOO_LARGE]) from None
             except TimeoutError:  # aiohttp closes the connection after the answer: the body is unread
