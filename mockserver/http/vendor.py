@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from mockserver.core import errors as E
 from mockserver.core.errors import ErrorRow, ErrorTable, VendorError
@@ -167,10 +168,15 @@ def compact_json(data: Any) -> bytes:
     return _encode(data).encode("utf-8")
 
 
+# Copied for each answer: cheaper than aiohttp building a CIMultiDict from a dict every time.
+_JSON_HEADERS: CIMultiDict[str] = CIMultiDict({"Content-Type": JSON_UTF8})
+
+
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    all_headers = {"Content-Type": JSON_UTF8}
+    all_headers = _JSON_HEADERS.copy()
     if headers:
-        all_headers.update(headers)
+        for name, value in headers.items():  # update() semantics: a given header replaces ours
+            all_headers[name] = value
     return web.Response(body=_encode(data).encode("utf-8"), status=status, headers=all_headers)
 
 
