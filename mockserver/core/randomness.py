@@ -16,6 +16,24 @@ _CLEAR_VERSION_VARIANT = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
 _VERSION_4_VARIANT = (4 << 76) | (0x8000 << 48)
 
 
+_TABLES: dict[str, tuple[bytes, bytes]] = {}
+
+
+def _tables(alphabet: str) -> tuple[bytes, bytes]:
+    """(translate table, bytes to drop) of an ASCII ``alphabet`` of at most 256 characters,
+    built once per alphabet."""
+    found = _TABLES.get(alphabet)
+    if found is None:
+        size = len(alphabet)
+        if not 0 < size <= 256 or not alphabet.isascii():
+            raise ValueError(f"an alphabet of 1 to 256 ASCII characters, not {alphabet!r}")
+        whole = 256 - 256 % size  # bytes from here on would favour the first characters
+        codes = alphabet.encode("ascii")
+        table = bytes(codes[b % size] for b in range(256))
+        found = _TABLES[alphabet] = (table, bytes(range(whole, 256)))
+    return found
+
+
 class Randomness:
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed if seed is not None else int.from_bytes(os.urandom(8), "big")
@@ -48,13 +66,21 @@ class Randomness:
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def digits(self, n: int) -> str:
-        return "".join(self._random.choices(string.digits, k=n))
+        return self.token(n, string.digits)
 
     def letters(self, n: int, alphabet: str = string.ascii_letters) -> str:
-        return "".join(self._random.choices(alphabet, k=n))
+        return self.token(n, alphabet)
 
     def token(self, n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
-        return "".join(self._random.choices(alphabet, k=n))
+        """``n`` characters drawn uniformly from ``alphabet`` (ids on every send's path): seeded
+        random bytes mapped to characters by ``bytes.translate``, no Python loop per character.
+        A byte maps to ``alphabet[byte % len]`` and the bytes past the last whole multiple of
+        the length are dropped, so every character is equally likely."""
+        table, drop = _tables(alphabet)
+        out = b""
+        while len(out) < n:
+            out += self._random.randbytes(n - len(out) + 8).translate(table, drop)
+        return out[:n].decode("ascii")
 
     def chance(self, probability: float) -> bool:
         return self._random.random() < probability

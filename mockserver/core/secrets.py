@@ -23,6 +23,10 @@ def same(given: str | bytes | None, expected: str | bytes | None) -> bool:
     secret on both sides is a configuration hole, not a successful login. Anything that is not
     ``str``/``bytes`` (a number or a list from a JSON body) never matches either.
     """
+    if type(given) is str and type(expected) is str and given.isascii() and expected.isascii():
+        # compare_digest takes ASCII strings as they are: no encoding on the common path
+        # (checksums, keys and tokens are ASCII); anything else is compared as UTF-8 bytes.
+        return hmac.compare_digest(given, expected)
     if not isinstance(given, str | bytes) or not isinstance(expected, str | bytes):
         return False
     return hmac.compare_digest(_bytes(given), _bytes(expected))

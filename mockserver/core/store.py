@@ -766,6 +766,8 @@ def _mentions(message: Message, needle: str) -> bool:
 
 
 def _digits(phone: str) -> str:
+    if phone.isdigit():  # the usual number, already bare: no generator over its characters
+        return phone
     return "".join(ch for ch in phone if ch.isdigit())
 
 

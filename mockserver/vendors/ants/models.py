@@ -333,8 +333,9 @@ class AntsModel:
         return self.services.rng.uuid4()
 
     def new_message_id(self) -> str:
-        rng = self.services.rng
-        return str(rng.random.randint(1, 9)) + rng.digits(19)  # 20 digits, as in the seed
+        # 20 digits, as in the seed: one draw of a 20-digit number (a first digit 1-9, then 19
+        # digits) instead of a join of 19 choices, as seeded as before.
+        return str(self.services.rng.random.randrange(10**19, 10**20))
 
     def accept(
         self,

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +29,7 @@ JSON_TYPES = frozenset({"application/json", "text/json"})
 
 # -- rendering --------------------------------------------------------------------------------------
 _DECIMAL = "\u0001ants-decimal:"
+_DECIMAL_ENCODED = "\\u0001ants-decimal:"  # the marker as JSON writes it (\u0001 escaped)
 _DECIMAL_RE = re.compile(r'"\\u0001ants-decimal:(-?\d+\.\d\d)"')
 
 
@@ -37,13 +39,21 @@ def _decimal_marker(value: Any) -> str:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# Built once: json.dumps with these options would build a new encoder for every answer.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_decimal_marker).encode
+
+
 def to_json(data: Any) -> bytes:
     """Compact UTF-8 JSON in which credits (Decimal) are numbers with two decimals: ``1.00``."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_decimal_marker)
-    return _DECIMAL_RE.sub(r"\1", text).encode("utf-8")
+    text = _encode(data)
+    if _DECIMAL_ENCODED in text:  # an answer without credits needs no substitution
+        text = _DECIMAL_RE.sub(r"\1", text)
+    return text.encode("utf-8")
 
 
-def _media_ranges(header: str) -> list[tuple[str, float]]:
+@lru_cache(maxsize=256)
+def _media_ranges(header: str) -> tuple[tuple[str, float], ...]:
+    """Parsed once per distinct Accept header (clients send one or two, on every request)."""
     out = []
     for part in header.split(","):
         media, *params = [p.strip() for p in part.split(";")]
@@ -56,7 +66,7 @@ def _media_ranges(header: str) -> list[tuple[str, float]]:
                     q = 0.0
         if media:
             out.append((media.lower(), q))
-    return sorted(out, key=lambda item: -item[1])  # stable: ties keep the client's order
+    return tuple(sorted(out, key=lambda item: -item[1]))  # stable: ties keep the client's order
 
 
 def wants_xml(request: web.BaseRequest) -> bool:

@@ -16,7 +16,7 @@ from mockserver.core.bounded import Newest
 from mockserver.core.errors import VendorError
 from mockserver.core.secrets import same
 from mockserver.core.store import FINAL_STATES, Message, OtpRecord, RequestRecord
-from mockserver.core.textparts import count_parts
+from mockserver.core.textparts import TextParts, count_parts
 from mockserver.engine.services import Services
 from mockserver.vendors.smartsmsbulk.checksums import checksum
 
@@ -136,8 +136,9 @@ class SmartSMSBulkModel:
         return account
 
     # -- sending -----------------------------------------------------------------------------
-    def validate_sms(self, account: Account, body: Mapping[str, Any]) -> tuple[str, int, str, str | None, int]:
-        """(phone, senderId, message, callbackUrl, parts) of a valid SendSMS body."""
+    def validate_sms(self, account: Account, body: Mapping[str, Any]) -> tuple[str, int, str, str | None, TextParts]:
+        """(phone, senderId, message, callbackUrl, parts) of a valid SendSMS body; the parts are
+        handed on to :meth:`accept`, which would otherwise count them a second time."""
         phone = normalize_phone(body.get("phoneNo"))
         if phone is None:
             raise VendorError("INVALID_PHONE")
@@ -147,8 +148,8 @@ class SmartSMSBulkModel:
         message = body.get("message")
         if not isinstance(message, str) or not message.strip():
             raise VendorError("INVALID_MESSAGE")
-        parts = count_parts(message).parts
-        if parts > MAX_PARTS:
+        parts = count_parts(message)
+        if parts.parts > MAX_PARTS:
             raise VendorError("INVALID_MESSAGE")
         callback = body.get("callbackUrl")
         if callback in (None, ""):
@@ -161,7 +162,7 @@ class SmartSMSBulkModel:
         self, account: Account, body: Mapping[str, Any], *, operation: str, ref_id: str, request: RequestRecord
     ) -> Message:
         """Validate one SendSMS body (or bulk item) of an authenticated account and accept it."""
-        phone, sender_id, message, callback, _ = self.validate_sms(account, body)
+        phone, sender_id, message, callback, parts = self.validate_sms(account, body)
         return self.accept(
             account=account,
             operation=operation,
@@ -171,6 +172,7 @@ class SmartSMSBulkModel:
             text=message,
             callback_url=callback,
             request=request,
+            parts=parts,
         )
 
     def new_ref_id(self) -> str:
@@ -194,9 +196,11 @@ class SmartSMSBulkModel:
         callback_url: str | None,
         request: RequestRecord | None,
         fields: dict[str, Any] | None = None,
+        parts: TextParts | None = None,
     ) -> Message:
-        """Charge the account, journal the message and start its delivery lifecycle."""
-        info = count_parts(text)
+        """Charge the account, journal the message and start its delivery lifecycle; ``parts`` is
+        ``count_parts(text)`` when the caller already has it."""
+        info = parts if parts is not None else count_parts(text)
         self.charge(account, info.parts)
         callback_url = callback_url or account.callback_url
         return self.services.accept_message(
