@@ -23,6 +23,8 @@ import gc
 import os
 from collections.abc import Callable
 
+from mockserver.core import gcwatch
+
 # Young collections every 1,000 net allocations, the middle one every 5 of those; the oldest
 # generation never by the allocation heuristic (see collect_periodically).
 GC_THRESHOLDS = (1_000, 5, 1_000_000_000)
@@ -60,10 +62,12 @@ def running_loop_name() -> str:
 
 
 def settle_gc() -> None:
-    """Once the server is built: collect, freeze what start-up left, collect the young less often."""
+    """Once the server is built: collect, freeze what start-up left, collect the young less often,
+    and time every collection from then on (:func:`mockserver.core.gcwatch.watch`)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    gcwatch.watch()
 
 
 async def collect_periodically(activity: Callable[[], int]) -> None:
