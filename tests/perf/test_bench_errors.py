@@ -58,7 +58,9 @@ def test_a_200_with_the_vendors_error_is_counted_as_an_error(bench: ModuleType, 
     finally:
         mock.stop()
     assert got["requests"] > 0
-    assert got["errors"] == got["requests"], got  # every answer was HTTP 200, none a success
+    # Every answer was HTTP 200, none a success; wrk stops with requests in flight that the mock
+    # answered (with the error too) but wrk did not count: at least every counted one.
+    assert got["errors"] >= got["requests"], got
     assert len(bench.FAILED_RUNS) == 1 and "INSUFFICIENT_CREDIT" in bench.FAILED_RUNS[0], bench.FAILED_RUNS
 
 
