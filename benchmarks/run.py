@@ -520,7 +520,8 @@ def throughput(
             rows.append(compared(f"{first.name} ({WIDE} conn.)", *measured(mock, ceiling, first, WIDE, seconds)))
             printed(rows[-1])
         health = json.loads(get(mock.base + "/_mock/health"))
-        if health.get("gc"):
+        if health.get("gc"):  # the longest pauses, wall clock and CPU time (without the neighbours' share)
+            rows[-1]["gc_since_start"] = health["gc"]
             print(f"  GC since start: {health['gc']}", flush=True)
         bulk = next((w for w in works if w.name.endswith("x500")), None)
         if bulk is None:  # --operation left it out

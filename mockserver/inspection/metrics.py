@@ -142,6 +142,11 @@ class GcCollector(Collector):
         longest = GaugeMetricFamily(
             "mockserver_gc_pause_max_seconds", "The longest GC pause so far, by generation", labels=("generation",)
         )
+        longest_cpu = GaugeMetricFamily(
+            "mockserver_gc_pause_cpu_max_seconds",
+            "The longest GC pause so far in CPU time (without the time other processes had the CPU)",
+            labels=("generation",),
+        )
         for generation in gcwatch.GENERATIONS:
             counts = pauses.counts[generation]
             cumulative, buckets = 0, []
@@ -150,8 +155,10 @@ class GcCollector(Collector):
                 buckets.append((bound, cumulative))
             histogram.add_metric((str(generation),), buckets, pauses.sums[generation])
             longest.add_metric((str(generation),), pauses.longest[generation])
+            longest_cpu.add_metric((str(generation),), pauses.longest_cpu[generation])
         yield histogram
         yield longest
+        yield longest_cpu
 
 
 def register(app: web.Application, services: Services) -> None:

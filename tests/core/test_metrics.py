@@ -112,6 +112,7 @@ async def test_a_full_collection_shows_in_the_gc_pause_histogram_and_in_health(c
     assert value(metrics, "mockserver_gc_pause_seconds_bucket", generation="2", le="+Inf") >= 2
     longest = value(metrics, "mockserver_gc_pause_max_seconds", generation="2")
     assert 0 < longest <= value(metrics, "mockserver_gc_pause_seconds_sum", generation="2") < 5
+    assert 0 < value(metrics, "mockserver_gc_pause_cpu_max_seconds", generation="2") < 5
     health = (await (await client.get("/_mock/health")).json())["gc"]
     assert health["collections"][2] >= 2
     assert health["max_pause_ms"][2] >= round(longest * 1000, 3) > 0
