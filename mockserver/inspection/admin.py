@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mockserver.core import gcwatch
 from mockserver.core.clock import BANGKOK, parse_duration, parse_instant
 from mockserver.core.store import CALLBACK_STATES, DELIVERED
 from mockserver.core.tuning import running_loop_name
@@ -96,6 +97,8 @@ def admin_app(
                 "otps": len(store.otps),
                 "dropped_messages": store.dropped_messages,
                 "loop": running_loop_name(),
+                # Collections and the longest pause by generation, when serve watches them.
+                "gc": None if (pauses := gcwatch.watching()) is None else pauses.summary(),
             }
         )
 

@@ -22,9 +22,10 @@ from itertools import islice
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from mockserver.core import gcwatch
 from mockserver.core.store import CALLBACK_STATES
 from mockserver.engine.services import Services
 
@@ -125,10 +126,46 @@ class StateCollector(Collector):
         yield hits
 
 
+class GcCollector(Collector):
+    """The process's GC pauses (:mod:`mockserver.core.gcwatch`), when ``serve`` watches them:
+    ``mockserver_gc_pause_seconds`` (a histogram by generation) and the longest pause so far."""
+
+    def collect(self) -> Iterator[Metric]:
+        pauses = gcwatch.watching()
+        if pauses is None:
+            return
+        histogram = HistogramMetricFamily(
+            "mockserver_gc_pause_seconds",
+            "Time the cyclic garbage collector stopped the server, by generation",
+            labels=("generation",),
+        )
+        longest = GaugeMetricFamily(
+            "mockserver_gc_pause_max_seconds", "The longest GC pause so far, by generation", labels=("generation",)
+        )
+        longest_cpu = GaugeMetricFamily(
+            "mockserver_gc_pause_cpu_max_seconds",
+            "The longest GC pause so far in CPU time (without the time other processes had the CPU)",
+            labels=("generation",),
+        )
+        for generation in gcwatch.GENERATIONS:
+            counts = pauses.counts[generation]
+            cumulative, buckets = 0, []
+            for bound, n in zip((*map(str, gcwatch.PAUSE_BUCKETS), "+Inf"), counts, strict=True):
+                cumulative += n
+                buckets.append((bound, cumulative))
+            histogram.add_metric((str(generation),), buckets, pauses.sums[generation])
+            longest.add_metric((str(generation),), pauses.longest[generation])
+            longest_cpu.add_metric((str(generation),), pauses.longest_cpu[generation])
+        yield histogram
+        yield longest
+        yield longest_cpu
+
+
 def register(app: web.Application, services: Services) -> None:
     registry = CollectorRegistry()
     feed = JournalFeed(services, registry)
     registry.register(StateCollector(services))
+    registry.register(GcCollector())
 
     async def handle(_: web.Request) -> web.Response:
         feed.catch_up()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
+from mockserver.core import gcwatch
 
 from .lifecycle_helpers import SEND, phone, send, sms
 
@@ -82,3 +87,32 @@ async def test_each_server_has_its_own_registry(aiohttp_client, make_app):
     labels = {"vendor": "smartsmsbulk", "operation": "send_sms", "outcome": "ok"}
     assert value(await scrape(first), "mockserver_requests_total", **labels) == 1
     assert value(await scrape(second), "mockserver_requests_total", **labels) == 0
+
+
+@pytest.fixture
+def watched_gc():
+    """The GC hook ``serve`` installs (process-wide), removed again after the test."""
+    gcwatch.unwatch()
+    yield gcwatch.watch()
+    gcwatch.unwatch()
+
+
+async def test_gc_pauses_are_not_shown_unless_serve_watches_them(client):
+    gcwatch.unwatch()
+    assert "mockserver_gc_pause_seconds_count" not in await scrape(client)
+    assert (await (await client.get("/_mock/health")).json())["gc"] is None
+
+
+async def test_a_full_collection_shows_in_the_gc_pause_histogram_and_in_health(client, watched_gc):
+    gc.collect()
+    gc.collect()
+
+    metrics = await scrape(client)  # the host process may have collected on its own too: at least 2
+    assert value(metrics, "mockserver_gc_pause_seconds_count", generation="2") >= 2
+    assert value(metrics, "mockserver_gc_pause_seconds_bucket", generation="2", le="+Inf") >= 2
+    longest = value(metrics, "mockserver_gc_pause_max_seconds", generation="2")
+    assert 0 < longest <= value(metrics, "mockserver_gc_pause_seconds_sum", generation="2") < 5
+    assert 0 < value(metrics, "mockserver_gc_pause_cpu_max_seconds", generation="2") < 5
+    health = (await (await client.get("/_mock/health")).json())["gc"]
+    assert health["collections"][2] >= 2
+    assert health["max_pause_ms"][2] >= round(longest * 1000, 3) > 0

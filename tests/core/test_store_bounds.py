@@ -3,7 +3,8 @@ a long CI run with generated phones) must not keep one OTP per number forever.""
 
 from __future__ import annotations
 
-from mockserver.core.store import MESSAGE_DELETED, Message, OtpRecord, Store
+from mockserver.core import store as store_module
+from mockserver.core.store import MESSAGE_DELETED, Message, OtpRecord, RequestRecord, Store, header_block
 
 
 def _otp(phone: str, code: str, at: float) -> OtpRecord:
@@ -87,3 +88,19 @@ async def test_vendor_tables_that_grow_with_traffic_stay_within_the_journal_size
         newest = samples[-1]
         await client.request(newest.method, newest.path, data=newest.body, headers=dict(newest.headers))
         assert app[SERVICES].store.requests[-1].outcome != "ok", f"{name}: a repeat of the newest send was accepted"
+
+
+def test_requests_with_the_same_headers_share_one_header_block_and_still_show_their_own():
+    headers = ((b"Host", b"mock"), (b"Content-Type", b"application/json"))
+    first = RequestRecord("POST", "/send", header_block(headers), b"{}")
+    second = RequestRecord("POST", "/send", header_block(tuple(headers)), b"{}")
+    other = RequestRecord("POST", "/send", header_block(((b"Host", b"other"),)), b"{}")
+    assert first.head is second.head  # one block in memory for the two journaled requests
+    assert second.headers == {"Host": "mock", "Content-Type": "application/json"}
+    assert other.headers == {"Host": "other"}
+
+
+def test_the_shared_header_blocks_stay_bounded_when_every_request_has_new_headers():
+    for n in range(store_module.HEAD_BLOCKS_KEPT * 2):
+        header_block(((b"X-Trace", str(n).encode()),))
+    assert len(store_module._head_blocks) <= store_module.HEAD_BLOCKS_KEPT
