@@ -161,7 +161,7 @@ def create_app(
     )
 
     real_hosts = RealHosts()
-    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[real_hosts.middleware])
+    app = web.Application(client_max_size=config.max_body_bytes)
     app[SERVICES] = services
     app[NAMESPACES] = namespaces
     app[LISTENING] = listening
@@ -175,12 +175,14 @@ def create_app(
     admin = admin_app(services, namespaces)
     # Built before /_mock is mounted: it copies the admin paths as they are before the prefix.
     namespaced_admin = namespaced_admin_app(services, namespaces, template=admin)
+    for sub in (admin, namespaced_admin):  # a real host name owns /_mock/ and /ns/ too
+        sub.middlewares.insert(0, real_hosts.middleware)
     app.add_subapp("/_mock", admin)
     # /ns/<name>/...: the vendors first (their own 404s under each prefix), then /_mock/.
-    mount_namespaced(app, services.vendors.values(), namespaces)
+    mount_namespaced(app, services.vendors.values(), namespaces, real_hosts.guard)
     app.add_subapp("/ns", namespaced_admin)
     # Last: whatever no vendor and no /_mock/ route serves gets a JSON 404 naming what is served.
-    app.router.add_route("*", "/{tail:.*}", unmapped.handler(services.vendors.values()))
+    app.router.add_route("*", "/{tail:.*}", real_hosts.guard(unmapped.handler(services.vendors.values())))
 
     async def start_app(_: web.Application) -> None:
         await start_world(services)

@@ -74,15 +74,21 @@ async def _serve(
     return await serve(operations[index] if index is not None else None, fallback, request)
 
 
-def mount_namespaced(app: web.Application, vendors: Iterable[Vendor], namespaces: Namespaces[World]) -> None:
-    """``/ns/{name}`` in front of every vendor prefix: the same operations, looked up per namespace."""
+def mount_namespaced(
+    app: web.Application,
+    vendors: Iterable[Vendor],
+    namespaces: Namespaces[World],
+    guard: Callable[[Fallback], Fallback] = lambda h: h,
+) -> None:
+    """``/ns/{name}`` in front of every vendor prefix: the same operations, looked up per
+    namespace (``guard``: what keeps requests to a real host name away, ``RealHosts.guard``)."""
     for vendor in vendors:
         for m, mount in enumerate(vendor.mounts()):
             key = (vendor.name, m)
             base = f"{PREFIX}{{{VARIABLE}}}{mount.prefix}"
             allowed: dict[str, set[str]] = {}
             for i, op in enumerate(mount.operations):
-                app.router.add_route(op.method, base + op.path, partial(_serve, namespaces, key, i, None))
+                app.router.add_route(op.method, base + op.path, guard(partial(_serve, namespaces, key, i, None)))
                 allowed.setdefault(mount.prefix + op.path, set()).add(op.method)
 
             async def no_operation(request: web.Request, allowed: dict[str, set[str]] = allowed) -> web.StreamResponse:
@@ -93,7 +99,7 @@ def mount_namespaced(app: web.Application, vendors: Iterable[Vendor], namespaces
                     raise web.HTTPMethodNotAllowed(request.method, methods)
                 raise web.HTTPNotFound()
 
-            elsewhere = partial(_serve, namespaces, key, None, no_operation)
+            elsewhere = guard(partial(_serve, namespaces, key, None, no_operation))
             app.router.add_route("*", base, elsewhere)
             app.router.add_route("*", base + "/{tail:.*}", elsewhere)
 

@@ -76,7 +76,7 @@ def mount_vendor(
     serve another namespace's world (see :mod:`mockserver.http.namespaced`)."""
     for index, mount in enumerate(vendor.mounts()):
         serve = vendor_server(vendor, mount)
-        mount_prefix(app, mount, serve)
+        mount_prefix(app, mount, serve, real_hosts.guard)
         chooser = select((vendor.name, index)) if select is not None else None
         real = _real_host_server(mount, serve, chooser)
         for host in mount.hosts:
@@ -84,14 +84,17 @@ def mount_vendor(
 
 
 class RealHosts:
-    """The real host names and who serves each: one middleware of the main application.
+    """The real host names and who serves each.
 
     A request whose ``Host`` is a real host name is that vendor's, whatever its path (``/_mock/``
     and the prefixes included); the port only matters when the host name was registered with
     one. These are the rules of aiohttp's :meth:`~aiohttp.web.Application.add_domain`, which
     this replaces because aiohttp tries every domain sub-application, one coroutine each, before
     any path: thirteen real host names cost every request at ``127.0.0.1`` thirteen awaits. Here
-    it is one header read and at most two dict lookups.
+    it is one header read and at most two dict lookups, in front of each handler of the main
+    application (:meth:`guard`) and first in each sub-application's middlewares
+    (:meth:`middleware`). Not a middleware of the main application: one added there after
+    ``create_app`` (a test capturing traffic through :data:`SERVED`) must still see every request.
     """
 
     def __init__(self) -> None:
@@ -108,6 +111,18 @@ class RealHosts:
         by_host = self.by_host
         return by_host.get(host) or by_host.get(host.partition(":")[0])
 
+    def guard(self, handler: Fallback) -> Fallback:
+        """``handler`` for the requests to no real host name."""
+        find = self.find
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            real = find(request.headers.get("Host"))
+            if real is not None:
+                return await real(request)
+            return await handler(request)
+
+        return guarded
+
     @web.middleware
     async def middleware(self, request: web.Request, handler: Fallback) -> web.StreamResponse:
         real = self.find(request.headers.get("Host"))
@@ -116,13 +131,15 @@ class RealHosts:
         return await handler(request)
 
 
-def mount_prefix(app: web.Application, mount: Mount, serve: Serve) -> None:
+def mount_prefix(
+    app: web.Application, mount: Mount, serve: Serve, guard: Callable[[Fallback], Fallback] = lambda h: h
+) -> None:
     """The operations under the mount's prefix, as routes of the main application itself (no
     sub-application: one route lookup per request); anything else under the prefix is the
     vendor's own 404 or 405."""
     allowed: dict[str, set[str]] = {}
     for op in mount.operations:
-        app.router.add_route(op.method, mount.prefix + op.path, partial(serve, op, None))
+        app.router.add_route(op.method, mount.prefix + op.path, guard(partial(serve, op, None)))
         allowed.setdefault(mount.prefix + op.path, set()).add(op.method)
 
     async def no_operation(request: web.Request) -> web.StreamResponse:
@@ -131,7 +148,7 @@ def mount_prefix(app: web.Application, mount: Mount, serve: Serve) -> None:
             raise web.HTTPMethodNotAllowed(request.method, methods)
         raise web.HTTPNotFound()
 
-    elsewhere = partial(serve, None, no_operation)
+    elsewhere = guard(partial(serve, None, no_operation))
     app.router.add_route("*", mount.prefix, elsewhere)
     app.router.add_route("*", mount.prefix + "/{tail:.*}", elsewhere)
 

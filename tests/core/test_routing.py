@@ -83,3 +83,32 @@ async def test_a_real_host_owns_every_path_and_its_port_counts_only_when_registe
     assert resp.status == 403 and "error" in await resp.json()
     resp = await client.get("/_mock/health", headers={"Host": "210.211.108.20:8080"})
     assert resp.status == 404
+
+
+async def test_a_middleware_added_after_create_app_sees_real_host_requests(aiohttp_client, make_app):
+    """Tests capture traffic with their own outer middleware (``SERVED``): a request to a real host
+    name must pass through it as one under the prefix does."""
+    from aiohttp import web
+
+    from mockserver.http.routing import SERVED
+
+    app = make_app()
+    seen: list[tuple[str, str | None]] = []
+
+    @web.middleware
+    async def record(request: web.Request, handler):
+        response = await handler(request)
+        served = request.get(SERVED)
+        seen.append((request.path, served.operation.name if served is not None else None))
+        return response
+
+    app.middlewares.append(record)
+    client = await aiohttp_client(app)
+    await client.post("/api/v2/SendSMS", json=SEND, headers={"Host": "services.smartsmsbulk.com"})
+    await client.get("/_mock/health", headers={"Host": "services.smartsmsbulk.com"})
+    await client.post("/smartsmsbulk/api/v2/SendSMS", json=SEND)
+    assert seen == [
+        ("/api/v2/SendSMS", "send_sms"),
+        ("/_mock/health", None),  # the vendor's 404: no operation
+        ("/smartsmsbulk/api/v2/SendSMS", "send_sms"),
+    ]
