@@ -287,8 +287,8 @@ class Call:
             raise VendorError(self.vendor.generic_errors[E.BAD_BODY]) from None
         if not isinstance(data, types):
             raise VendorError(self.vendor.generic_errors[E.BAD_BODY])
-        try:  # b"\\u" first: a plain substring test spares the regex for most bodies
-            lone = b"\\u" in raw and _SURROGATE_ESCAPE.search(raw) is not None and _has_lone_surrogate(data)
+        try:
+            lone = _SURROGATE_ESCAPE.search(raw) is not None and _has_lone_surrogate(data)
         except RecursionError:  # parsed, but too deep to walk
             lone = True
         if lone:
