@@ -11,7 +11,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from sys import intern
-from typing import Any
+from typing import Any, overload
 
 # Lifecycle states; the vendor maps the final ones to its own vocabulary.
 ACCEPTED, SCHEDULED, SENT = "accepted", "scheduled", "sent"
@@ -130,6 +130,30 @@ MESSAGE_FIELDS = (
 _NO_VALUES: dict[str, Any] = {}  # what an absent ``fields``/``final`` reads as in ``to_dict``
 
 
+class _CreatedOnUse:
+    """A dict attribute kept in the slot ``slot``, made on first access: the journal's 100,000
+    messages mostly never get one (``Message.fields``, ``Message.final``)."""
+
+    def __init__(self, slot: str) -> None:
+        self.slot = slot
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _CreatedOnUse: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> dict[str, Any]: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> dict[str, Any] | _CreatedOnUse:
+        if obj is None:
+            return self
+        values = getattr(obj, self.slot)
+        if values is None:
+            values = {}
+            setattr(obj, self.slot, values)
+        return values
+
+    def __set__(self, obj: object, values: dict[str, Any]) -> None:
+        setattr(obj, self.slot, values)
+
+
 class Message:
     """One accepted message: what was sent, and where its lifecycle has got to.
 
@@ -210,27 +234,8 @@ class Message:
         return f"Message(id={self.id!r}, vendor={self.vendor!r}, recipient={self.recipient!r}, status={self.status!r})"
 
     # -- vendor values, created when first used ----------------------------------------------------
-    @property
-    def fields(self) -> dict[str, Any]:
-        values = self._fields
-        if values is None:
-            values = self._fields = {}
-        return values
-
-    @fields.setter
-    def fields(self, values: dict[str, Any]) -> None:
-        self._fields = values
-
-    @property
-    def final(self) -> dict[str, Any]:
-        values = self._final
-        if values is None:
-            values = self._final = {}
-        return values
-
-    @final.setter
-    def final(self, values: dict[str, Any]) -> None:
-        self._final = values
+    fields = _CreatedOnUse("_fields")  # vendor-specific values
+    final = _CreatedOnUse("_final")  # vendor detail of the final state
 
     # -- the lifecycle -------------------------------------------------------------------------------
     def plan(self, clock: Any, sent_after: float, final_after: float | None, outcome: str) -> None:
